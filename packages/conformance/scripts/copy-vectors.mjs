@@ -1,0 +1,9 @@
+// Ships the shared test-vector manifest inside the package, so third-party providers can run it.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const target = join(here, "..", "vectors");
+mkdirSync(target, { recursive: true });
+copyFileSync(join(here, "..", "..", "..", "test-vectors", "manifest.json"), join(target, "manifest.json"));

@@ -1,0 +1,94 @@
+import { openFrame, sealFrame } from "./crypto/aes-gcm.js";
+import { EnvelopeError } from "./errors.js";
+import {
+  FINAL_FRAME_OVERHEAD,
+  FRAME_MARKER_FINAL,
+  FRAME_MARKER_REGULAR,
+  NONCE_LENGTH,
+  REGULAR_FRAME_OVERHEAD,
+  TAG_LENGTH,
+} from "./format/constants.js";
+import { FRAME_AAD_LENGTH, type FrameView, writeFrameAad, writeNonce } from "./format/frame.js";
+
+/**
+ * Seals frames in order. One instance per message: it owns the nonce and AAD
+ * scratch buffers, so the per-frame work is one GCM call and its copies.
+ */
+export class FrameSealer {
+  private sequence = 1;
+  private finished = false;
+  private readonly nonce = new Uint8Array(NONCE_LENGTH);
+  private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
+
+  constructor(
+    private readonly frameKey: Uint8Array,
+    private readonly messageId: Uint8Array,
+    readonly frameLength: number,
+  ) {}
+
+  /** Bytes `seal` writes for a frame of `plaintextLength` bytes. */
+  static wireLength(plaintextLength: number, final: boolean): number {
+    return plaintextLength + (final ? FINAL_FRAME_OVERHEAD : REGULAR_FRAME_OVERHEAD);
+  }
+
+  /** Writes the sealed frame into `target` at `offset`; returns the offset after it. */
+  seal(plaintext: Uint8Array, final: boolean, target: Uint8Array, offset: number): number {
+    if (this.finished) throw new Error("FrameSealer: the final frame was already sealed");
+    if (final ? plaintext.length > this.frameLength : plaintext.length !== this.frameLength) {
+      throw new Error("FrameSealer: frame of the wrong length");
+    }
+    const sequence = this.sequence++;
+    writeNonce(this.nonce, sequence);
+    writeFrameAad(this.aad, this.messageId, sequence, final, plaintext.length);
+    const { ciphertext, tag } = sealFrame(this.frameKey, this.nonce, this.aad, plaintext);
+    let at = offset;
+    target[at++] = final ? FRAME_MARKER_FINAL : FRAME_MARKER_REGULAR;
+    if (final) {
+      new DataView(target.buffer, target.byteOffset + at, 4).setUint32(0, plaintext.length);
+      at += 4;
+    }
+    target.set(ciphertext, at);
+    at += ciphertext.length;
+    target.set(tag, at);
+    this.finished = final;
+    return at + TAG_LENGTH;
+  }
+}
+
+/**
+ * Opens frames strictly in order: the nonce and AAD come from the expected
+ * sequence number, so a reordered, duplicated or dropped frame fails its tag,
+ * and a final frame before the end fails too. Plaintext is returned only
+ * after its tag verifies.
+ */
+export class FrameOpener {
+  private expectedSequence = 1;
+  private released = 0;
+  private finished = false;
+  private readonly nonce = new Uint8Array(NONCE_LENGTH);
+  private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
+
+  constructor(
+    private readonly frameKey: Uint8Array,
+    private readonly messageId: Uint8Array,
+    private readonly maxPlaintextBytes: number,
+  ) {}
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  open(frame: FrameView): Buffer {
+    if (this.finished) throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
+    const sequence = this.expectedSequence++;
+    if (this.released + frame.ciphertext.length > this.maxPlaintextBytes) {
+      throw new EnvelopeError("LIMIT_EXCEEDED", "plaintext-size: the envelope exceeds the maximum plaintext size");
+    }
+    writeNonce(this.nonce, sequence);
+    writeFrameAad(this.aad, this.messageId, sequence, frame.final, frame.ciphertext.length);
+    const plaintext = openFrame(this.frameKey, this.nonce, this.aad, frame.ciphertext, frame.tag, sequence);
+    this.released += plaintext.length;
+    this.finished = frame.final;
+    return plaintext;
+  }
+}

@@ -1,0 +1,167 @@
+import { computeHeaderTag } from "./crypto/aes-gcm.js";
+import { deriveKeys } from "./crypto/derive.js";
+import { zero } from "./crypto/memory.js";
+import { randomBytes, type RandomSource, secureRandom } from "./crypto/random.js";
+import { FrameSealer } from "./body.js";
+import { freezeContext } from "./context.js";
+import { EnvelopeError, throwIfAborted, toEnvelopeError } from "./errors.js";
+import {
+  DEFAULT_FRAME_LENGTH,
+  DEK_LENGTH,
+  MESSAGE_ID_LENGTH,
+  SUITE_AES256_GCM_HKDF_SHA512_COMMIT,
+  TAG_LENGTH,
+} from "./format/constants.js";
+import type { EncryptionContext } from "./format/context.js";
+import { bodyLength, planFrames } from "./format/frame.js";
+import { encodeAuthenticatedHeader, encodeWrappedKeys, type WrappedKeyEntry } from "./format/header.js";
+import type { KeyEncryptionKey } from "./kek.js";
+import type { Keyring } from "./keyring.js";
+import { type Limits, resolveLimits } from "./limits.js";
+
+export interface EncryptOptions {
+  keyring: Keyring;
+  /** Authenticated, not secret; passed to every KEK. Defaults to `{}`. */
+  context?: EncryptionContext | undefined;
+  /** Plaintext bytes per frame; defaults to `DEFAULT_FRAME_LENGTH` (docs/performance.md). */
+  frameLength?: number | undefined;
+  limits?: Partial<Limits> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Everything a message needs before its bytes are written. */
+export interface MessageMaterials {
+  readonly dek: Uint8Array;
+  readonly messageId: Uint8Array;
+  readonly context: EncryptionContext;
+  readonly contextBytes: Uint8Array;
+  readonly frameLength: number;
+  readonly wrappedKeys: readonly WrappedKeyEntry[];
+}
+
+/** Checks options, generates the DEK with the primary KEK, and wraps it with every extra KEK. */
+export async function prepareMessage(
+  options: EncryptOptions,
+  random: RandomSource = secureRandom,
+): Promise<MessageMaterials> {
+  const limits = resolveLimits(options.limits);
+  const frameLength = options.frameLength ?? Math.min(DEFAULT_FRAME_LENGTH, limits.maxFrameLength);
+  if (!Number.isSafeInteger(frameLength) || frameLength < limits.minFrameLength || frameLength > limits.maxFrameLength) {
+    throw new EnvelopeError("INVALID_ARGUMENT", `frameLength must be an integer in ${limits.minFrameLength}..${limits.maxFrameLength}`);
+  }
+  const { context, bytes: contextBytes } = freezeContext(options.context);
+  if (contextBytes.length > limits.maxContextBytes) {
+    throw new EnvelopeError("LIMIT_EXCEEDED", `the encryption context exceeds ${limits.maxContextBytes} bytes`);
+  }
+  const [primary, ...extra] = options.keyring?.wrapping ?? [];
+  if (primary === undefined) throw new EnvelopeError("INVALID_ARGUMENT", "encrypt needs a keyring with a primary KEK");
+  if (extra.length + 1 > limits.maxWrappedKeys) {
+    throw new EnvelopeError("LIMIT_EXCEEDED", `the keyring has more KEKs than the limit of ${limits.maxWrappedKeys}`);
+  }
+  const signal = options.signal;
+  throwIfAborted(signal);
+  const first = await generate(primary, context, random, signal);
+  const dek = first.dek;
+  try {
+    const rest = await Promise.all(extra.map((kek) => wrapWith(kek, dek, context, signal)));
+    const wrappedKeys = [first.entry, ...rest];
+    encodeWrappedKeys(wrappedKeys); // validates provider ids and sizes before any frame is sealed
+    return { dek, messageId: randomBytes(MESSAGE_ID_LENGTH, random), context, contextBytes, frameLength, wrappedKeys };
+  } catch (error) {
+    zero(dek);
+    throw error;
+  }
+}
+
+async function generate(kek: KeyEncryptionKey, context: EncryptionContext, random: RandomSource, signal?: AbortSignal) {
+  if (kek.generateDataKey !== undefined) {
+    let generated: Awaited<ReturnType<NonNullable<KeyEncryptionKey["generateDataKey"]>>>;
+    try {
+      generated = await kek.generateDataKey(context, { signal });
+    } catch (error) {
+      throw toEnvelopeError(error, "KMS_ERROR", `${kek.provider} failed to generate a data key`);
+    }
+    if (generated.plaintext.length !== DEK_LENGTH) {
+      zero(generated.plaintext);
+      throw new EnvelopeError("KMS_ERROR", `${kek.provider} generated a data key of the wrong length`);
+    }
+    return { dek: generated.plaintext, entry: toEntry(kek, generated) };
+  }
+  const dek = randomBytes(DEK_LENGTH, random);
+  try {
+    return { dek, entry: await wrapWith(kek, dek, context, signal) };
+  } catch (error) {
+    zero(dek);
+    throw error;
+  }
+}
+
+async function wrapWith(kek: KeyEncryptionKey, dek: Uint8Array, context: EncryptionContext, signal?: AbortSignal) {
+  try {
+    return toEntry(kek, await kek.wrap(dek, context, { signal }));
+  } catch (error) {
+    throw toEnvelopeError(error, "KMS_ERROR", `${kek.provider} failed to wrap the data key`);
+  }
+}
+
+function toEntry(kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8Array }): WrappedKeyEntry {
+  return { provider: kek.provider, keyId: wrapped.keyId, wrapped: wrapped.wrapped };
+}
+
+/**
+ * Writes the header for `materials`; returns its bytes and the frame key
+ * (which the caller zeroes). The header tag authenticates every header byte
+ * before the wrapped-key list.
+ */
+export function sealHeader(materials: MessageMaterials): { header: Uint8Array<ArrayBuffer>; frameKey: Buffer } {
+  const suite = SUITE_AES256_GCM_HKDF_SHA512_COMMIT;
+  const { frameKey, commitment } = deriveKeys(materials.dek, materials.messageId, suite);
+  const authenticated = encodeAuthenticatedHeader({
+    suite,
+    messageId: materials.messageId,
+    frameLength: materials.frameLength,
+    contextBytes: materials.contextBytes,
+    commitment,
+  });
+  const tag = computeHeaderTag(frameKey, authenticated);
+  const list = encodeWrappedKeys(materials.wrappedKeys);
+  const header = new Uint8Array(authenticated.length + TAG_LENGTH + list.length);
+  header.set(authenticated, 0);
+  header.set(tag, authenticated.length);
+  header.set(list, authenticated.length + TAG_LENGTH);
+  return { header, frameKey };
+}
+
+/** Encrypts a whole plaintext held in memory into one envelope. */
+export function sealMessage(materials: MessageMaterials, plaintext: Uint8Array): Uint8Array<ArrayBuffer> {
+  const { header, frameKey } = sealHeader(materials);
+  try {
+    const { frameLength } = materials;
+    const { regularFrames, finalLength } = planFrames(plaintext.length, frameLength);
+    // One allocation for the whole envelope: large fresh buffers are the cost to avoid.
+    // Every byte is written below, so the uninitialised (unpooled) allocation leaks nothing.
+    const out: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(header.length + bodyLength(plaintext.length, frameLength));
+    out.set(header, 0);
+    const sealer = new FrameSealer(frameKey, materials.messageId, frameLength);
+    let offset = header.length;
+    let position = 0;
+    for (let i = 0; i < regularFrames; i++, position += frameLength) {
+      offset = sealer.seal(plaintext.subarray(position, position + frameLength), false, out, offset);
+    }
+    sealer.seal(plaintext.subarray(position, position + finalLength), true, out, offset);
+    return out;
+  } finally {
+    zero(frameKey);
+  }
+}
+
+/** Encrypts `plaintext` under a fresh DEK wrapped by every KEK of the keyring's wrapping set. */
+export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): Promise<Uint8Array<ArrayBuffer>> {
+  if (!(plaintext instanceof Uint8Array)) throw new EnvelopeError("INVALID_ARGUMENT", "plaintext must be a Uint8Array");
+  const materials = await prepareMessage(options);
+  try {
+    return sealMessage(materials, plaintext);
+  } finally {
+    zero(materials.dek);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Every failure a caller must handle is an `EnvelopeError` with a stable `code`.
+ * Messages name what failed and why, never key material, a DEK or plaintext;
+ * `cause` holds the provider SDK's error (which carries no DEK either: we never
+ * hand a DEK to anything that could echo it back).
+ */
+export const ERROR_CODES = [
+  "KEY_ACCESS_DENIED",
+  "KEY_NOT_FOUND",
+  "KEY_DISABLED",
+  "KEY_ID_MISMATCH",
+  "KMS_THROTTLED",
+  "KMS_UNAVAILABLE",
+  "KMS_INTEGRITY",
+  "KMS_ERROR",
+  "NO_USABLE_KEY",
+  "CONTEXT_MISMATCH",
+  "TAMPERED",
+  "MALFORMED",
+  "UNSUPPORTED_VERSION",
+  "UNSUPPORTED_SUITE",
+  "LIMIT_EXCEEDED",
+  "INVALID_ARGUMENT",
+  "ABORTED",
+  "PROVIDER_NOT_INSTALLED",
+  "KEYSTORE_ERROR",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One failed attempt to unwrap, kept on a `NO_USABLE_KEY` error. */
+export interface UnwrapFailure {
+  readonly provider: string;
+  readonly keyId: string;
+  readonly error: EnvelopeError;
+}
+
+export interface EnvelopeErrorOptions {
+  cause?: unknown;
+  /** Each KEK's failure, for `NO_USABLE_KEY`. */
+  failures?: readonly UnwrapFailure[];
+  /** Whether the same call may succeed when retried later (throttling, outages). */
+  retryable?: boolean;
+}
+
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(["KMS_THROTTLED", "KMS_UNAVAILABLE"]);
+
+export class EnvelopeError extends Error {
+  override readonly name = "EnvelopeError";
+  readonly code: ErrorCode;
+  readonly failures: readonly UnwrapFailure[];
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: EnvelopeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.failures = options.failures ?? [];
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+  }
+}
+
+export function isEnvelopeError(value: unknown, code?: ErrorCode): value is EnvelopeError {
+  return value instanceof EnvelopeError && (code === undefined || value.code === code);
+}
+
+/** Turns anything thrown by a KEK into an `EnvelopeError`, keeping the original as `cause`. */
+export function toEnvelopeError(value: unknown, fallback: ErrorCode, message: string): EnvelopeError {
+  if (value instanceof EnvelopeError) return value;
+  if (isAbortError(value)) return new EnvelopeError("ABORTED", "the operation was aborted", { cause: value });
+  return new EnvelopeError(fallback, message, { cause: value });
+}
+
+export function isAbortError(value: unknown): boolean {
+  return value instanceof Error && (value.name === "AbortError" || value.name === "TimeoutError");
+}
+
+/** Throws `ABORTED` when the signal has fired; call before each slow step. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new EnvelopeError("ABORTED", "the operation was aborted", { cause: signal.reason });
+  }
+}

@@ -1,0 +1,29 @@
+export { createKeyring, type DiscoveryOptions, type Keyring, type KeyringOptions } from "./keyring.js";
+export { encrypt, type EncryptOptions } from "./encrypt.js";
+export { decrypt, type DecryptOptions, type DecryptResult } from "./decrypt.js";
+export { armor, dearmor, inspect, type EnvelopeInfo } from "./inspect.js";
+export {
+  EnvelopeError,
+  ERROR_CODES,
+  type ErrorCode,
+  isEnvelopeError,
+  toEnvelopeError,
+  throwIfAborted,
+  type UnwrapFailure,
+} from "./errors.js";
+export type { GeneratedDataKey, KekCallOptions, KeyEncryptionKey, WrappedKey } from "./kek.js";
+export type { EncryptionContext } from "./format/context.js";
+export type { WrappedKeyEntry } from "./format/header.js";
+export { canonicalContextBytes, checkExpectedContext } from "./context.js";
+export { DEFAULT_LIMITS, type Limits } from "./limits.js";
+export { DEFAULT_FRAME_LENGTH, DEK_LENGTH, FORMAT_VERSION } from "./format/constants.js";
+export {
+  createKeyUriRegistry,
+  KNOWN_PROVIDER_PACKAGES,
+  type KeyUriOpenOptions,
+  type KeyUriProvider,
+  type KeyUriRegistry,
+  parseKeyList,
+  parseKeyUri,
+} from "./registry.js";
+export { createKeyringFromUris } from "./keyring-from-uris.js";

@@ -1,0 +1,20 @@
+import { EnvelopeError } from "./errors.js";
+import { createKeyring, type DiscoveryOptions, type Keyring } from "./keyring.js";
+import type { KeyUriOpenOptions, KeyUriRegistry } from "./registry.js";
+
+export interface KeyringFromUrisOptions {
+  registry: KeyUriRegistry;
+  /** Per-scheme options passed to each provider's opener (clients, keystore path…). */
+  providerOptions?: Readonly<Record<string, KeyUriOpenOptions>> | undefined;
+  discovery?: DiscoveryOptions | undefined;
+}
+
+/** A keyring from key URIs: the first is the primary, the rest are extras. */
+export async function createKeyringFromUris(uris: readonly string[], options: KeyringFromUrisOptions): Promise<Keyring> {
+  if (uris.length === 0 && options.discovery === undefined) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "at least one key URI is needed");
+  }
+  const keks = await Promise.all(uris.map((uri) => options.registry.open(uri, options.providerOptions)));
+  const [primary, ...extra] = keks;
+  return createKeyring({ primary, extra, discovery: options.discovery });
+}

@@ -1,0 +1,98 @@
+import { EnvelopeError } from "./errors.js";
+import type { WrappedKeyEntry } from "./format/header.js";
+import { type KeyEncryptionKey, kekMatches } from "./kek.js";
+
+type EntryId = Pick<WrappedKeyEntry, "provider" | "keyId">;
+
+/**
+ * Discovery: unwrap with KEKs the keyring does not hold, named by the
+ * envelope itself. Off unless given, and then only for entries the filter
+ * accepts, so an attacker cannot point decrypt at a key of their choosing.
+ */
+export interface DiscoveryOptions {
+  /** Must return true for every entry discovery may try. */
+  filter(entry: EntryId): boolean;
+  /** Opens a KEK for an accepted entry (for instance through a key-URI registry). */
+  open(entry: EntryId): KeyEncryptionKey | Promise<KeyEncryptionKey>;
+}
+
+export interface KeyringOptions {
+  /** Generates (or wraps) the DEK on encrypt. Optional for a decrypt-only keyring. */
+  primary?: KeyEncryptionKey | undefined;
+  /** Each also wraps the same DEK on encrypt (disaster recovery, other regions or clouds). */
+  extra?: readonly KeyEncryptionKey[] | undefined;
+  /** Only unwrap; never wrap new envelopes (old keys kept for reading). */
+  decryptOnly?: readonly KeyEncryptionKey[] | undefined;
+  discovery?: DiscoveryOptions | undefined;
+}
+
+export interface Keyring {
+  readonly primary: KeyEncryptionKey | undefined;
+  readonly extra: readonly KeyEncryptionKey[];
+  /** Every KEK allowed to unwrap, in the order decrypt tries them. */
+  readonly allowed: readonly KeyEncryptionKey[];
+  readonly discovery: DiscoveryOptions | undefined;
+  /** The KEKs that wrap on encrypt: the primary, then the extras. */
+  readonly wrapping: readonly KeyEncryptionKey[];
+}
+
+export function createKeyring(options: KeyringOptions): Keyring {
+  const extra = [...(options.extra ?? [])];
+  const decryptOnly = [...(options.decryptOnly ?? [])];
+  if (options.primary === undefined && extra.length > 0) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "a keyring with extra KEKs needs a primary KEK");
+  }
+  const allowed = [...(options.primary ? [options.primary] : []), ...extra, ...decryptOnly];
+  if (allowed.length === 0 && options.discovery === undefined) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "a keyring needs at least one KEK or explicit discovery");
+  }
+  for (const kek of allowed) {
+    if (typeof kek?.wrap !== "function" || typeof kek.unwrap !== "function") {
+      throw new EnvelopeError("INVALID_ARGUMENT", "every keyring member must be a KeyEncryptionKey");
+    }
+  }
+  return Object.freeze({
+    primary: options.primary,
+    extra: Object.freeze(extra),
+    allowed: Object.freeze(allowed),
+    discovery: options.discovery,
+    wrapping: Object.freeze(options.primary ? [options.primary, ...extra] : []),
+  });
+}
+
+export type UnwrapCandidate =
+  | { readonly entry: WrappedKeyEntry; readonly kek: KeyEncryptionKey; readonly openError?: undefined }
+  | { readonly entry: WrappedKeyEntry; readonly kek?: undefined; readonly openError: unknown };
+
+/**
+ * The (KEK, entry) pairs decrypt may try, in order: the keyring's KEKs in
+ * keyring order (primary first), each with every entry it matches; then, if
+ * discovery is on, entries no member matched that the filter accepts.
+ */
+export async function* unwrapCandidates(
+  keyring: Keyring,
+  entries: readonly WrappedKeyEntry[],
+): AsyncGenerator<UnwrapCandidate> {
+  const matched = new Set<WrappedKeyEntry>();
+  for (const kek of keyring.allowed) {
+    for (const entry of entries) {
+      if (await kekMatches(kek, entry)) {
+        matched.add(entry);
+        yield { kek, entry };
+      }
+    }
+  }
+  const discovery = keyring.discovery;
+  if (discovery === undefined) return;
+  for (const entry of entries) {
+    if (matched.has(entry) || !discovery.filter(entry)) continue;
+    let kek: KeyEncryptionKey;
+    try {
+      kek = await discovery.open(entry);
+    } catch (openError) {
+      yield { entry, openError };
+      continue;
+    }
+    yield { entry, kek };
+  }
+}

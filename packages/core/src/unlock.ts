@@ -1,0 +1,83 @@
+import { verifyHeaderTag } from "./crypto/aes-gcm.js";
+import { deriveKeys } from "./crypto/derive.js";
+import { constantTimeEqual, zero } from "./crypto/memory.js";
+import { EnvelopeError, throwIfAborted, toEnvelopeError, type UnwrapFailure } from "./errors.js";
+import { DEK_LENGTH } from "./format/constants.js";
+import type { EnvelopeHeader, WrappedKeyEntry } from "./format/header.js";
+import type { KeyEncryptionKey } from "./kek.js";
+import { type Keyring, unwrapCandidates } from "./keyring.js";
+
+export interface UnlockedHeader {
+  /** The plaintext DEK; the caller zeroes it. */
+  readonly dek: Uint8Array;
+  /** The frame key; the caller zeroes it. */
+  readonly frameKey: Buffer;
+  readonly kek: KeyEncryptionKey;
+  readonly entry: WrappedKeyEntry;
+}
+
+/**
+ * Finds the DEK and proves it is the one the envelope was made with:
+ * 1. try each allowed (KEK, wrapped key) pair until one unwraps;
+ * 2. derive the frame key and commitment from the DEK and message id;
+ * 3. key-commitment: compare in constant time with the header's commitment;
+ * 4. header-tag: verify the header tag under the frame key.
+ * Only then may any frame be opened.
+ */
+export async function unlockHeader(
+  header: EnvelopeHeader,
+  keyring: Keyring,
+  signal: AbortSignal | undefined,
+): Promise<UnlockedHeader> {
+  const failures: UnwrapFailure[] = [];
+  for await (const candidate of unwrapCandidates(keyring, header.wrappedKeys)) {
+    const { entry } = candidate;
+    throwIfAborted(signal);
+    if (candidate.kek === undefined) {
+      failures.push({ ...entryId(entry), error: toEnvelopeError(candidate.openError, "KMS_ERROR", "discovery could not open the KEK") });
+      continue;
+    }
+    let dek: Uint8Array;
+    try {
+      dek = await candidate.kek.unwrap(entry, header.context, { signal });
+    } catch (error) {
+      const typed = toEnvelopeError(error, "KMS_ERROR", `${entry.provider} failed to unwrap the data key`);
+      if (typed.code === "ABORTED") throw typed;
+      failures.push({ ...entryId(entry), error: typed });
+      continue;
+    }
+    if (!(dek instanceof Uint8Array) || dek.length !== DEK_LENGTH) {
+      if (dek instanceof Uint8Array) zero(dek);
+      failures.push({ ...entryId(entry), error: new EnvelopeError("KMS_ERROR", "unwrap returned a data key of the wrong length") });
+      continue;
+    }
+    const { frameKey, commitment } = deriveKeys(dek, header.messageId, header.suite);
+    if (!constantTimeEqual(commitment, header.commitment)) {
+      zero(dek, frameKey);
+      throw new EnvelopeError(
+        "TAMPERED",
+        "key-commitment: the data key does not match the envelope's commitment",
+      );
+    }
+    try {
+      verifyHeaderTag(frameKey, header.authenticatedBytes, header.headerTag);
+    } catch (error) {
+      zero(dek, frameKey);
+      throw error;
+    }
+    return { dek, frameKey, kek: candidate.kek, entry };
+  }
+  const tried = failures.length;
+  const listed = header.wrappedKeys.map((entry) => `${entry.provider}:${entry.keyId}`).join(", ");
+  throw new EnvelopeError(
+    "NO_USABLE_KEY",
+    tried === 0
+      ? `no KEK in the keyring may unwrap this envelope (it is wrapped for: ${listed})`
+      : `none of the ${tried} allowed KEKs could unwrap the data key (${failures.map((f) => `${f.provider}:${f.keyId} → ${f.error.code}`).join(", ")})`,
+    { failures },
+  );
+}
+
+function entryId(entry: WrappedKeyEntry) {
+  return { provider: entry.provider, keyId: entry.keyId };
+}

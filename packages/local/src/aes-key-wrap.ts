@@ -1,0 +1,67 @@
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
+import { canonicalContextBytes, EnvelopeError, type EncryptionContext } from "@kms-envelope/core";
+
+/**
+ * AES-256-GCM key wrapping shared by the in-memory KEK and the keystore.
+ * Wrapped bytes: nonce (12) ‖ ciphertext (32) ‖ tag (16).
+ * AAD: "kms-envelope local v1" ‖ u16 key-id length ‖ key id ‖ u32 version ‖ canonical context,
+ * so a wrapped key only unwraps under the same key, version and context.
+ */
+const LABEL = new TextEncoder().encode("kms-envelope local v1");
+export const NONCE_LENGTH = 12;
+const TAG_LENGTH = 16;
+export const KEY_LENGTH = 32;
+
+export type FillRandom = (target: Uint8Array) => void;
+export const secureFill: FillRandom = (target) => {
+  randomFillSync(target);
+};
+
+function aad(keyId: string, version: number, context: EncryptionContext): Buffer {
+  const id = Buffer.from(keyId, "utf8");
+  const head = Buffer.alloc(2 + id.length + 4);
+  head.writeUInt16BE(id.length, 0);
+  id.copy(head, 2);
+  head.writeUInt32BE(version, 2 + id.length);
+  return Buffer.concat([LABEL, head, canonicalContextBytes(context)]);
+}
+
+export function wrapDek(
+  key: Uint8Array,
+  keyId: string,
+  version: number,
+  dek: Uint8Array,
+  context: EncryptionContext,
+  random: FillRandom,
+): Uint8Array {
+  const nonce = new Uint8Array(NONCE_LENGTH);
+  random(nonce);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(aad(keyId, version, context));
+  const ciphertext = cipher.update(dek);
+  cipher.final();
+  return Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]);
+}
+
+export function unwrapDek(
+  key: Uint8Array,
+  keyId: string,
+  version: number,
+  wrapped: Uint8Array,
+  context: EncryptionContext,
+): Uint8Array {
+  if (wrapped.length !== NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH) {
+    throw new EnvelopeError("MALFORMED", "local wrapped key has the wrong length");
+  }
+  const decipher = createDecipheriv("aes-256-gcm", key, wrapped.subarray(0, NONCE_LENGTH));
+  decipher.setAAD(aad(keyId, version, context));
+  decipher.setAuthTag(wrapped.subarray(NONCE_LENGTH + KEY_LENGTH));
+  const dek = decipher.update(wrapped.subarray(NONCE_LENGTH, NONCE_LENGTH + KEY_LENGTH));
+  try {
+    decipher.final();
+  } catch {
+    dek.fill(0);
+    throw new EnvelopeError("TAMPERED", "local wrapped key failed authentication (wrong key, version or context)");
+  }
+  return dek;
+}

@@ -1,0 +1,1 @@
+export { createLocalKek, LOCAL_PROVIDER, type LocalKekOptions } from "./local-kek.js";

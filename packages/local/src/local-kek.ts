@@ -1,0 +1,43 @@
+import { EnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
+import { type FillRandom, KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
+
+export const LOCAL_PROVIDER = "local";
+
+export interface LocalKekOptions {
+  /** 32 bytes of AES-256 key material. Copied; the caller may zero its own copy. */
+  key: Uint8Array;
+  /** Recorded in the envelope; unique among the keys you use. */
+  keyId: string;
+  /** Randomness for wrap nonces: only tests and vector generation pass a fixed source. */
+  random?: FillRandom | undefined;
+}
+
+/**
+ * An in-memory KEK: AES-256-GCM key wrapping with the canonical context as
+ * AAD. The test provider, and the one the shared test vectors are made with.
+ */
+export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
+  if (!(options.key instanceof Uint8Array) || options.key.length !== KEY_LENGTH) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "a local KEK needs exactly 32 bytes of key material");
+  }
+  if (typeof options.keyId !== "string" || options.keyId.length === 0) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "a local KEK needs a non-empty keyId");
+  }
+  const key = Buffer.from(options.key);
+  const keyId = options.keyId;
+  const random = options.random ?? secureFill;
+  const kek: KeyEncryptionKey = {
+    provider: LOCAL_PROVIDER,
+    keyId,
+    async wrap(dek, context, callOptions) {
+      throwIfAborted(callOptions?.signal);
+      return { keyId, wrapped: wrapDek(key, keyId, 0, dek, context, random) };
+    },
+    async unwrap(entry, context, callOptions) {
+      throwIfAborted(callOptions?.signal);
+      if (entry.keyId !== keyId) throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
+      return unwrapDek(key, keyId, 0, entry.wrapped, context);
+    },
+  };
+  return Object.freeze(kek);
+}
