@@ -39,7 +39,7 @@ export function checkExpectedContext(actual: EncryptionContext, expected: Encryp
     // Key names only: context values are not secret, but they need not be echoed either.
     if (missing.length > 0) parts.push(`missing or different: ${missing.join(", ")}`);
     if (extra.length > 0) parts.push(`not expected: ${extra.join(", ")}`);
-    throw new EnvelopeError("CONTEXT_MISMATCH", `encryption context does not match (${parts.join("; ")})`);
+    throw new EnvelopeError("CONTEXT_MISMATCH", `expected-context: the encryption context does not match (${parts.join("; ")})`);
   }
 }
 

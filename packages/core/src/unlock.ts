@@ -72,8 +72,8 @@ export async function unlockHeader(
   throw new EnvelopeError(
     "NO_USABLE_KEY",
     tried === 0
-      ? `no KEK in the keyring may unwrap this envelope (it is wrapped for: ${listed})`
-      : `none of the ${tried} allowed KEKs could unwrap the data key (${failures.map((f) => `${f.provider}:${f.keyId} → ${f.error.code}`).join(", ")})`,
+      ? `unwrap: no KEK in the keyring may unwrap this envelope (it is wrapped for: ${listed})`
+      : `unwrap: none of the ${tried} allowed KEKs could unwrap the data key (${failures.map((f) => `${f.provider}:${f.keyId} → ${f.error.code}`).join(", ")})`,
     { failures },
   );
 }
