@@ -1,0 +1,12 @@
+import { randomBytes } from "node:crypto";
+import { runKekConformance } from "@kms-envelope/conformance";
+import { createLocalKek } from "../src/index.js";
+
+const kek = createLocalKek({ key: randomBytes(32), keyId: "conformance-a" });
+const other = createLocalKek({ key: randomBytes(32), keyId: "conformance-b" });
+
+runKekConformance({
+  name: "local (in-memory)",
+  makeKeks: () => ({ kek, other }),
+  capabilities: { abort: true, bindsContext: true },
+});
