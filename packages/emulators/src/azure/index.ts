@@ -1,1 +1,190 @@
-export {};
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@azure/keyvault-keys";
+import { generate } from "selfsigned";
+import {
+  type CallCounter,
+  createCallCounter,
+  createFaultController,
+  type FaultController,
+} from "../faults.js";
+import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
+import { type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
+
+export type { EmulatedKeyType, KeyOperation, KeyPermission };
+
+export interface AzureKeyVaultEmulatorOptions {
+  /** TCP port on loopback; 0 (default) picks a free one. */
+  port?: number | undefined;
+  /** Host name in `vaultUrl` (the server listens on it): "127.0.0.1" (default), "localhost" or "::1". */
+  host?: "127.0.0.1" | "localhost" | "::1" | undefined;
+  /** Resource named in the bearer challenge: "https://vault.azure.net" (default) or "https://managedhsm.azure.net". */
+  resource?: string | undefined;
+}
+
+export interface EmulatorKeyOptions {
+  /** "RSA" (default), "RSA-HSM", "oct" or "oct-HSM". */
+  kty?: EmulatedKeyType | undefined;
+  /** RSA: 2048 (default), 3072 or 4096; oct: 256. */
+  keySize?: number | undefined;
+  keyOps?: KeyOperation[] | undefined;
+  enabled?: boolean | undefined;
+}
+
+export interface EmulatedKey {
+  readonly name: string;
+  readonly version: string;
+  /** The versioned kid, e.g. https://127.0.0.1:PORT/keys/NAME/VERSION. */
+  readonly kid: string;
+  /** The unversioned key id, e.g. https://127.0.0.1:PORT/keys/NAME. */
+  readonly id: string;
+}
+
+export interface AzureKeyVaultEmulator {
+  /** e.g. https://127.0.0.1:PORT, without a trailing slash. */
+  readonly vaultUrl: string;
+  /** PEM of the emulator's self-signed certificate: trust it through `tlsOptions: { ca }`. */
+  readonly ca: string;
+  /** A stub credential granting every key permission; it asks no identity provider. */
+  readonly credential: TokenCredential;
+  /** A stub credential whose token grants only these permissions (403 ForbiddenByPolicy otherwise). */
+  credentialWith(permissions: readonly KeyPermission[]): TokenCredential;
+  /** Client options that reach the emulator: its CA, no challenge-resource check, fast retries. */
+  clientOptions(overrides?: CryptographyClientOptions): CryptographyClientOptions;
+  /** A real `KeyClient` on the emulator. */
+  client(options?: { credential?: TokenCredential; clientOptions?: CryptographyClientOptions }): KeyClient;
+  /** A real `CryptographyClient` for a kid on the emulator. */
+  cryptographyClient(
+    kid: string,
+    options?: { credential?: TokenCredential; clientOptions?: CryptographyClientOptions },
+  ): CryptographyClient;
+  /** Creates a key (or a new version of it) directly, without a request. */
+  createKey(name: string, options?: EmulatorKeyOptions): Promise<EmulatedKey>;
+  /** Faults the next matching requests suffer; operations: CreateKey, GetKey, GetKeyVersions, UpdateKey, RotateKey, DeleteKey, GetDeletedKey, PurgeDeletedKey, WrapKey, UnwrapKey. */
+  readonly faults: FaultController;
+  /** Authenticated requests served, per operation (the bearer challenge round trip is not counted). */
+  readonly calls: CallCounter;
+  close(): Promise<void>;
+}
+
+const ALL_PERMISSIONS: readonly KeyPermission[] = [
+  "get",
+  "list",
+  "create",
+  "update",
+  "delete",
+  "rotate",
+  "purge",
+  "wrapKey",
+  "unwrapKey",
+];
+
+/**
+ * Starts a loopback HTTPS server speaking the Key Vault keys REST API
+ * (api-version 7.4+), with a certificate generated at start, the bearer
+ * challenge real clients expect, versioned kids, RSA-OAEP-256 and A256KW,
+ * real error bodies and fault injection.
+ */
+export async function startAzureKeyVaultEmulator(
+  options: AzureKeyVaultEmulatorOptions = {},
+): Promise<AzureKeyVaultEmulator> {
+  const host = options.host ?? "127.0.0.1";
+  const pems = await generate([{ name: "commonName", value: "kms-envelope Key Vault emulator" }], {
+    keyType: "ec",
+    curve: "P-256",
+    algorithm: "sha256",
+    notAfterDate: new Date(Date.now() + 7 * 86_400_000),
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+          { type: 7, ip: "::1" },
+        ],
+      },
+    ],
+  });
+
+  const tokens = new Map<string, ReadonlySet<KeyPermission>>();
+  const listenHost = host === "localhost" ? "127.0.0.1" : host;
+  const urlHost = host === "::1" ? "[::1]" : host;
+  const faults = createFaultController();
+  const calls = createCallCounter();
+  const resource = options.resource ?? "https://vault.azure.net";
+  // Kids carry the vault URL, which carries the port: the real store replaces this one once listening.
+  const state = {
+    store: new KeyStore(""),
+    faults,
+    calls,
+    tokens,
+    tenantId: "00000000-0000-0000-0000-000000000001",
+    resource,
+  };
+  const server = startHttpsServer(state, { key: pems.private, cert: pems.cert });
+  server.listen(options.port ?? 0, listenHost);
+  await once(server, "listening");
+  const vaultUrl = `https://${urlHost}:${listeningPort(server)}`;
+  const store = new KeyStore(vaultUrl);
+  state.store = store;
+
+  const expectedScope = `${resource}/.default`;
+  function credentialWith(permissions: readonly KeyPermission[]): TokenCredential {
+    const token = randomBytes(16).toString("hex");
+    tokens.set(token, new Set(permissions));
+    return {
+      // A token for any other scope is one the emulator does not know: it answers 401, as Key Vault would.
+      async getToken(scopes): Promise<AccessToken> {
+        const asked = Array.isArray(scopes) ? scopes : [scopes];
+        return {
+          token: asked.length === 1 && asked[0] === expectedScope ? token : "token-for-another-resource",
+          expiresOnTimestamp: Date.now() + 3_600_000,
+          tokenType: "Bearer",
+        };
+      },
+    };
+  }
+  const credential = credentialWith(ALL_PERMISSIONS);
+
+  function clientOptions(overrides: CryptographyClientOptions = {}): CryptographyClientOptions {
+    return {
+      disableChallengeResourceVerification: true,
+      retryOptions: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 100 },
+      ...overrides,
+      tlsOptions: { ca: pems.cert, ...overrides.tlsOptions },
+    };
+  }
+
+  return {
+    vaultUrl,
+    ca: pems.cert,
+    credential,
+    credentialWith,
+    clientOptions,
+    client: (o = {}) => new KeyClient(vaultUrl, o.credential ?? credential, clientOptions(o.clientOptions)),
+    cryptographyClient: (kid, o = {}) =>
+      new CryptographyClient(kid, o.credential ?? credential, clientOptions(o.clientOptions)),
+    async createKey(name, keyOptions = {}) {
+      const { version } = store.create(name, {
+        kty: keyOptions.kty ?? "RSA",
+        keySize: keyOptions.keySize,
+        keyOps: keyOptions.keyOps,
+        enabled: keyOptions.enabled,
+      });
+      const id = `${vaultUrl}/keys/${name}`;
+      return { name, version: version.version, kid: `${id}/${version.version}`, id };
+    },
+    faults,
+    calls,
+    async close() {
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
