@@ -1,6 +1,7 @@
 import { openFrame, sealFrame } from "./crypto/aes-gcm.js";
 import { EnvelopeError } from "./errors.js";
 import {
+  FINAL_FRAME_HEADER_LENGTH,
   FINAL_FRAME_OVERHEAD,
   FRAME_MARKER_FINAL,
   FRAME_MARKER_REGULAR,
@@ -9,6 +10,8 @@ import {
   TAG_LENGTH,
 } from "./format/constants.js";
 import { FRAME_AAD_LENGTH, type FrameView, writeFrameAad, writeNonce } from "./format/frame.js";
+
+const REGULAR_PREFIX = Uint8Array.of(FRAME_MARKER_REGULAR);
 
 /**
  * Seals frames in order. One instance per message: it owns the nonce and AAD
@@ -31,8 +34,26 @@ export class FrameSealer {
     return plaintextLength + (final ? FINAL_FRAME_OVERHEAD : REGULAR_FRAME_OVERHEAD);
   }
 
-  /** Writes the sealed frame into `target` at `offset`; returns the offset after it. */
-  seal(plaintext: Uint8Array, final: boolean, target: Uint8Array, offset: number): number {
+  /**
+   * Seals the next frame and returns its wire bytes as three fresh chunks
+   * (marker and length, ciphertext, tag) so a stream can pass them on
+   * without copying the ciphertext.
+   */
+  sealParts(plaintext: Uint8Array, final: boolean): [Buffer, Buffer, Buffer] {
+    this.next(plaintext, final);
+    const { ciphertext, tag } = sealFrame(this.frameKey, this.nonce, this.aad, plaintext);
+    let prefix: Buffer;
+    if (final) {
+      prefix = Buffer.allocUnsafe(FINAL_FRAME_HEADER_LENGTH);
+      prefix[0] = FRAME_MARKER_FINAL;
+      prefix.writeUInt32BE(plaintext.length, 1);
+    } else {
+      prefix = Buffer.from(REGULAR_PREFIX);
+    }
+    return [prefix, ciphertext, tag];
+  }
+
+  private next(plaintext: Uint8Array, final: boolean): number {
     if (this.finished) throw new Error("FrameSealer: the final frame was already sealed");
     if (final ? plaintext.length > this.frameLength : plaintext.length !== this.frameLength) {
       throw new Error("FrameSealer: frame of the wrong length");
@@ -40,6 +61,13 @@ export class FrameSealer {
     const sequence = this.sequence++;
     writeNonce(this.nonce, sequence);
     writeFrameAad(this.aad, this.messageId, sequence, final, plaintext.length);
+    this.finished = final;
+    return sequence;
+  }
+
+  /** Writes the sealed frame into `target` at `offset`; returns the offset after it. */
+  seal(plaintext: Uint8Array, final: boolean, target: Uint8Array, offset: number): number {
+    this.next(plaintext, final);
     const { ciphertext, tag } = sealFrame(this.frameKey, this.nonce, this.aad, plaintext);
     let at = offset;
     target[at++] = final ? FRAME_MARKER_FINAL : FRAME_MARKER_REGULAR;
@@ -50,7 +78,6 @@ export class FrameSealer {
     target.set(ciphertext, at);
     at += ciphertext.length;
     target.set(tag, at);
-    this.finished = final;
     return at + TAG_LENGTH;
   }
 }
@@ -82,7 +109,10 @@ export class FrameOpener {
     if (this.finished) throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
     const sequence = this.expectedSequence++;
     if (this.released + frame.ciphertext.length > this.maxPlaintextBytes) {
-      throw new EnvelopeError("LIMIT_EXCEEDED", "plaintext-size: the envelope exceeds the maximum plaintext size");
+      throw new EnvelopeError(
+        "LIMIT_EXCEEDED",
+        "plaintext-size: the envelope exceeds the maximum plaintext size",
+      );
     }
     writeNonce(this.nonce, sequence);
     writeFrameAad(this.aad, this.messageId, sequence, frame.final, frame.ciphertext.length);

@@ -27,3 +27,13 @@ export {
   parseKeyUri,
 } from "./registry.js";
 export { createKeyringFromUris } from "./keyring-from-uris.js";
+export {
+  decryptStream,
+  decryptWebStream,
+  type DecryptStreamHeader,
+  type DecryptStreamOptions,
+  encryptStream,
+  encryptWebStream,
+  type EncryptStreamOptions,
+  type HeaderPromise,
+} from "./stream/streams.js";

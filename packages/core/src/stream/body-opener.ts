@@ -1,0 +1,180 @@
+import { createDecipheriv, type DecipherGCM } from "node:crypto";
+import { zero, zeroAll } from "../crypto/memory.js";
+import { EnvelopeError } from "../errors.js";
+import {
+  FRAME_MARKER_FINAL,
+  FRAME_MARKER_REGULAR,
+  MAX_FRAME_COUNT,
+  NONCE_LENGTH,
+  TAG_LENGTH,
+} from "../format/constants.js";
+import { FRAME_AAD_LENGTH, writeFrameAad, writeNonce } from "../format/frame.js";
+import type { Emit } from "./body-sealer.js";
+
+type State = "marker" | "final-length" | "ciphertext" | "tag" | "done";
+
+/**
+ * Opens an envelope body that arrives in chunks of any size, with the same
+ * checks, in the same order, as the buffer decrypt (`readFrame` then
+ * `FrameOpener`): marker → frame count / final length → whole frame present →
+ * plaintext limit → tag. Ciphertext is deciphered as it arrives, but a
+ * frame's plaintext is emitted only after its tag verifies; the final frame's
+ * plaintext is held until `finish` has seen that no byte follows it, so a
+ * consumer that reaches the end without an error has all of the plaintext.
+ */
+export class BodyOpener {
+  private state: State = "marker";
+  private sequence = 1;
+  private released = 0;
+  private final = false;
+  private frameCiphertextLength = 0;
+  private remaining = 0;
+  private decipher: DecipherGCM | undefined;
+  private parts: Buffer[] = [];
+  private readonly lengthBytes = new Uint8Array(4);
+  private readonly tag = new Uint8Array(TAG_LENGTH);
+  private filled = 0;
+  private readonly nonce = new Uint8Array(NONCE_LENGTH);
+  private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
+
+  constructor(
+    private readonly frameKey: Uint8Array,
+    private readonly messageId: Uint8Array,
+    private readonly frameLength: number,
+    private readonly maxPlaintextBytes: number,
+  ) {}
+
+  get done(): boolean {
+    return this.state === "done";
+  }
+
+  /** Consumes `chunk`, emitting verified plaintext; throws a typed error on the first failed check. */
+  push(chunk: Uint8Array, emit: Emit): void {
+    let at = 0;
+    const length = chunk.length;
+    while (at < length) {
+      switch (this.state) {
+        case "marker": {
+          const marker = chunk[at++]!;
+          if (marker === FRAME_MARKER_REGULAR) {
+            if (this.sequence >= MAX_FRAME_COUNT) {
+              throw new EnvelopeError("MALFORMED", "frame-count: more frames than the format allows");
+            }
+            this.startFrame(false, this.frameLength);
+          } else if (marker === FRAME_MARKER_FINAL) {
+            this.state = "final-length";
+            this.filled = 0;
+          } else {
+            throw new EnvelopeError(
+              "MALFORMED",
+              `frame-marker: unknown frame marker 0x${marker.toString(16)}`,
+            );
+          }
+          break;
+        }
+        case "final-length": {
+          const take = Math.min(4 - this.filled, length - at);
+          this.lengthBytes.set(chunk.subarray(at, at + take), this.filled);
+          this.filled += take;
+          at += take;
+          if (this.filled === 4) {
+            const finalLength = new DataView(this.lengthBytes.buffer).getUint32(0);
+            if (finalLength > this.frameLength) {
+              throw new EnvelopeError(
+                "MALFORMED",
+                "final-frame-length: the final frame is longer than the frame length",
+              );
+            }
+            this.startFrame(true, finalLength);
+          }
+          break;
+        }
+        case "ciphertext": {
+          const take = Math.min(this.remaining, length - at);
+          const plaintext = this.decipher!.update(chunk.subarray(at, at + take));
+          if (plaintext.length > 0) this.parts.push(plaintext);
+          this.remaining -= take;
+          at += take;
+          if (this.remaining === 0) {
+            this.state = "tag";
+            this.filled = 0;
+          }
+          break;
+        }
+        case "tag": {
+          const take = Math.min(TAG_LENGTH - this.filled, length - at);
+          this.tag.set(chunk.subarray(at, at + take), this.filled);
+          this.filled += take;
+          at += take;
+          if (this.filled === TAG_LENGTH) this.endFrame(emit);
+          break;
+        }
+        case "done":
+          throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
+      }
+    }
+  }
+
+  /** Called at the end of the input: emits the final frame, or fails as truncated. */
+  finish(emit: Emit): void {
+    if (this.state !== "done") {
+      throw new EnvelopeError("TAMPERED", "truncated: the envelope ends before its final frame");
+    }
+    const parts = this.parts;
+    this.parts = [];
+    for (const part of parts) emit(part);
+    zero(this.frameKey);
+  }
+
+  /** Zeroes the frame key and any plaintext not yet emitted; safe to call more than once. */
+  dispose(): void {
+    zeroAll(this.parts);
+    this.parts = [];
+    this.decipher = undefined;
+    zero(this.frameKey);
+  }
+
+  private startFrame(final: boolean, ciphertextLength: number): void {
+    const sequence = this.sequence;
+    this.final = final;
+    this.frameCiphertextLength = ciphertextLength;
+    writeNonce(this.nonce, sequence);
+    writeFrameAad(this.aad, this.messageId, sequence, final, ciphertextLength);
+    const decipher = createDecipheriv("aes-256-gcm", this.frameKey, this.nonce, {
+      authTagLength: TAG_LENGTH,
+    });
+    decipher.setAAD(this.aad);
+    this.decipher = decipher;
+    this.remaining = ciphertextLength;
+    this.state = ciphertextLength === 0 ? "tag" : "ciphertext";
+    this.filled = 0;
+  }
+
+  private endFrame(emit: Emit): void {
+    const sequence = this.sequence++;
+    const decipher = this.decipher!;
+    this.decipher = undefined;
+    if (this.released + this.frameCiphertextLength > this.maxPlaintextBytes) {
+      throw new EnvelopeError(
+        "LIMIT_EXCEEDED",
+        "plaintext-size: the envelope exceeds the maximum plaintext size",
+      );
+    }
+    decipher.setAuthTag(this.tag);
+    try {
+      const tail = decipher.final();
+      if (tail.length > 0) this.parts.push(tail);
+    } catch {
+      throw new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
+    }
+    this.released += this.frameCiphertextLength;
+    if (this.final) {
+      this.state = "done";
+      return;
+    }
+    const parts = this.parts;
+    this.parts = [];
+    for (const part of parts) emit(part);
+    this.state = "marker";
+  }
+}
