@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  createKeyring,
+  decrypt,
+  decryptStream,
+  decryptWebStream,
+  type EncryptionContext,
+  isEnvelopeError,
+  type Limits,
+} from "@kms-envelope/core";
+import { describe, expect, it } from "vitest";
+import { createLocalKek } from "../src/index.js";
+
+/** The shared vectors (schema: test-vectors/README.md), read straight from the repository. */
+interface Manifest {
+  keys: { name: string; keyId: string; key: string }[];
+  positive: { id: string; keys: string[]; context: EncryptionContext; plaintext: string; envelope: string }[];
+  negative: {
+    id: string;
+    envelope: string;
+    armored?: boolean;
+    code: string;
+    decrypt: { keys: string[]; expectedContext?: EncryptionContext; limits?: Partial<Limits> };
+  }[];
+}
+
+const manifest = JSON.parse(
+  readFileSync(new URL("../../../test-vectors/manifest.json", import.meta.url), "utf8"),
+) as Manifest;
+
+function keyringFor(names: readonly string[]) {
+  const keks = names.map((name) => {
+    const key = manifest.keys.find((candidate) => candidate.name === name)!;
+    return createLocalKek({ key: Buffer.from(key.key, "hex"), keyId: key.keyId });
+  });
+  const [primary, ...extra] = keks;
+  return createKeyring({ primary, extra });
+}
+
+function chunked(bytes: Uint8Array, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(Buffer.from(bytes.subarray(at, at + size)));
+  return chunks;
+}
+
+type Outcome = { plaintext: string } | { code: string };
+
+async function outcome(run: () => Promise<Uint8Array>): Promise<Outcome> {
+  try {
+    return { plaintext: Buffer.from(await run()).toString("hex") };
+  } catch (error) {
+    if (isEnvelopeError(error)) return { code: error.code };
+    throw error;
+  }
+}
+
+async function viaNode(options: Parameters<typeof decryptStream>[0], chunks: Buffer[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      out.push(chunk);
+      callback();
+    },
+  });
+  await pipeline(Readable.from(chunks), decryptStream(options), sink);
+  return Buffer.concat(out);
+}
+
+async function viaWeb(options: Parameters<typeof decryptWebStream>[0], chunks: Buffer[]): Promise<Buffer> {
+  const source = ReadableStream.from(chunks);
+  const out: Uint8Array[] = [];
+  for await (const chunk of source.pipeThrough(decryptWebStream(options))) out.push(chunk);
+  return Buffer.concat(out);
+}
+
+const CHUNK_SIZES = [1, 3, 17, 64, 4096];
+
+describe("decryptStream agrees with decrypt on every shared vector", () => {
+  it.each(manifest.positive.map((vector) => [vector.id, vector] as const))(
+    "positive %s",
+    async (_id, vector) => {
+      const envelope = Buffer.from(vector.envelope, "hex");
+      const keyring = keyringFor(vector.keys);
+      const options = { keyring, expectedContext: vector.context };
+      const reference = await outcome(async () => (await decrypt(envelope, options)).plaintext);
+      expect(reference).toEqual({ plaintext: vector.plaintext });
+      for (const size of CHUNK_SIZES) {
+        expect({ size, node: await outcome(() => viaNode(options, chunked(envelope, size))) }).toEqual({
+          size,
+          node: reference,
+        });
+        expect({ size, web: await outcome(() => viaWeb(options, chunked(envelope, size))) }).toEqual({
+          size,
+          web: reference,
+        });
+      }
+    },
+  );
+
+  // Streams carry binary envelopes; the armored vectors test the text form, which only the buffer API reads.
+  const binary = manifest.negative.filter((vector) => vector.armored !== true);
+  it.each(binary.map((vector) => [vector.id, vector] as const))("negative %s", async (_id, vector) => {
+    const envelope = Buffer.from(vector.envelope, "hex");
+    const options = {
+      keyring: keyringFor(vector.decrypt.keys),
+      expectedContext: vector.decrypt.expectedContext,
+      limits: vector.decrypt.limits,
+    };
+    const reference = await outcome(async () => (await decrypt(envelope, options)).plaintext);
+    expect(reference).toEqual({ code: vector.code });
+    for (const size of CHUNK_SIZES) {
+      expect({ size, node: await outcome(() => viaNode(options, chunked(envelope, size))) }).toEqual({
+        size,
+        node: reference,
+      });
+      expect({ size, web: await outcome(() => viaWeb(options, chunked(envelope, size))) }).toEqual({
+        size,
+        web: reference,
+      });
+    }
+  });
+
+  it("covers every binary vector in the manifest", () => {
+    expect(manifest.positive.length).toBeGreaterThan(0);
+    expect(binary.length).toBeGreaterThan(0);
+  });
+});
