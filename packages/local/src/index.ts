@@ -1,1 +1,13 @@
 export { createLocalKek, LOCAL_PROVIDER, type LocalKekOptions } from "./local-kek.js";
+export {
+  DEFAULT_DELETION_WAITING_DAYS,
+  defaultKeystorePath,
+  type KeyInfo,
+  type KeyState,
+  type Keystore,
+  type KeystoreOptions,
+  MINIMUM_DELETION_WAITING_DAYS,
+  openKeystore,
+} from "./keystore.js";
+export type { AuditRecord } from "./audit-log.js";
+export { localKeyUriProvider } from "./local-uri-provider.js";

@@ -1,0 +1,314 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
+import { KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
+import { type AuditRecord, appendAudit } from "./audit-log.js";
+import { fileVersion, withFileLock, writeFileAtomic } from "./keystore-file.js";
+import { LOCAL_PROVIDER } from "./local-kek.js";
+
+export type KeyState = "enabled" | "disabled" | "pending-deletion";
+
+interface StoredVersion {
+  version: number;
+  createdAt: string;
+  /** base64 AES-256 key material. The keystore is a development tool: see docs/providers/local.md. */
+  material: string;
+}
+
+interface StoredKey {
+  name: string;
+  createdAt: string;
+  state: KeyState;
+  /** The state to return to when a scheduled deletion is cancelled. */
+  stateBeforeDeletion?: "enabled" | "disabled";
+  deletionDate?: string;
+  primaryVersion: number;
+  versions: StoredVersion[];
+}
+
+interface KeystoreData {
+  format: "kms-envelope-keystore";
+  version: 1;
+  keys: Record<string, StoredKey>;
+}
+
+/** What `list` and the key operations return: everything but key material. */
+export interface KeyInfo {
+  readonly name: string;
+  readonly uri: string;
+  readonly state: KeyState;
+  readonly createdAt: string;
+  readonly primaryVersion: number;
+  readonly versions: readonly { readonly version: number; readonly createdAt: string }[];
+  readonly deletionDate?: string;
+}
+
+export interface KeystoreOptions {
+  /** The keystore file; defaults to `defaultKeystorePath()`. */
+  path?: string | undefined;
+  /** Clock for deletion dates (tests). */
+  now?: (() => Date) | undefined;
+}
+
+export const DEFAULT_DELETION_WAITING_DAYS = 30;
+export const MINIMUM_DELETION_WAITING_DAYS = 7;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `KMS_ENVELOPE_KEYSTORE`, else `$XDG_CONFIG_HOME/kms-envelope/keystore.json`, else `~/.config/…`. */
+export function defaultKeystorePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KMS_ENVELOPE_KEYSTORE) return env.KMS_ENVELOPE_KEYSTORE;
+  const configHome = env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(configHome, "kms-envelope", "keystore.json");
+}
+
+export interface Keystore {
+  readonly path: string;
+  readonly auditLogPath: string;
+  create(name: string): KeyInfo;
+  list(): KeyInfo[];
+  get(name: string): KeyInfo;
+  rotate(name: string): KeyInfo;
+  disable(name: string): KeyInfo;
+  enable(name: string): KeyInfo;
+  scheduleDeletion(name: string, options?: { waitingDays?: number }): KeyInfo;
+  cancelDeletion(name: string): KeyInfo;
+  /** A KEK backed by this keystore's key `name` (state is re-read when the file changes). */
+  kek(name: string): KeyEncryptionKey;
+  /** The audit log's records, oldest first. */
+  audit(): AuditRecord[];
+}
+
+export function openKeystore(options: KeystoreOptions = {}): Keystore {
+  const path = options.path ?? defaultKeystorePath();
+  const auditLogPath = path.replace(/\.json$/, "") + ".audit.jsonl";
+  const now = options.now ?? (() => new Date());
+  let cache: { version: string | undefined; data: KeystoreData } | undefined;
+
+  const record = (operation: string, key: string, outcome: "ok" | "error", version?: number, code?: string) =>
+    appendAudit(auditLogPath, { time: now().toISOString(), operation, key, version, outcome, code });
+
+  function read(): KeystoreData {
+    const version = fileVersion(path);
+    if (cache !== undefined && cache.version === version) return cache.data;
+    let data: KeystoreData = { format: "kms-envelope-keystore", version: 1, keys: {} };
+    if (version !== undefined) {
+      try {
+        data = JSON.parse(readFileSync(path, "utf8")) as KeystoreData;
+      } catch (error) {
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not a readable keystore`, { cause: error });
+      }
+      if (data.format !== "kms-envelope-keystore" || data.version !== 1 || typeof data.keys !== "object") {
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} has an unknown format`);
+      }
+    }
+    cache = { version, data };
+    return data;
+  }
+
+  /** A key past its deletion date is gone: reads treat it as absent and the next write purges it. */
+  function live(data: KeystoreData, name: string): StoredKey | undefined {
+    const key = Object.hasOwn(data.keys, name) ? data.keys[name] : undefined;
+    if (key?.state === "pending-deletion" && key.deletionDate && Date.parse(key.deletionDate) <= now().getTime()) {
+      return undefined;
+    }
+    return key;
+  }
+
+  function mustGet(data: KeystoreData, name: string): StoredKey {
+    const key = live(data, name);
+    if (key === undefined) throw new EnvelopeError("KEY_NOT_FOUND", `keystore: no key named "${name}"`);
+    return key;
+  }
+
+  /** Read-modify-write under the lock, with an audit record either way. */
+  function mutate(operation: string, name: string, change: (data: KeystoreData) => StoredKey): KeyInfo {
+    try {
+      const key = withFileLock(path, () => {
+        cache = undefined;
+        const data = read();
+        for (const existing of Object.keys(data.keys)) if (live(data, existing) === undefined) delete data.keys[existing];
+        const changed = change(data);
+        writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+        cache = undefined;
+        return changed;
+      });
+      record(operation, name, "ok", key.primaryVersion);
+      return describe(key);
+    } catch (error) {
+      record(operation, name, "error", undefined, isEnvelopeError(error) ? error.code : "KEYSTORE_ERROR");
+      throw error;
+    }
+  }
+
+  function newVersion(version: number): StoredVersion {
+    return { version, createdAt: now().toISOString(), material: randomBytes(KEY_LENGTH).toString("base64") };
+  }
+
+  const keystore: Keystore = {
+    path,
+    auditLogPath,
+    create(name) {
+      return mutate("create", name, (data) => {
+        if (!NAME_PATTERN.test(name)) {
+          throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name (${NAME_PATTERN})`);
+        }
+        if (live(data, name) !== undefined) throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" exists`);
+        const key: StoredKey = { name, createdAt: now().toISOString(), state: "enabled", primaryVersion: 1, versions: [newVersion(1)] };
+        data.keys[name] = key;
+        return key;
+      });
+    },
+    list() {
+      const data = read();
+      return Object.keys(data.keys)
+        .sort()
+        .flatMap((name) => {
+          const key = live(data, name);
+          return key ? [describe(key)] : [];
+        });
+    },
+    get: (name) => describe(mustGet(read(), name)),
+    rotate(name) {
+      return mutate("rotate", name, (data) => {
+        const key = mustGet(data, name);
+        if (key.state !== "enabled") throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
+        const version = Math.max(...key.versions.map((entry) => entry.version)) + 1;
+        key.versions.push(newVersion(version));
+        key.primaryVersion = version;
+        return key;
+      });
+    },
+    disable(name) {
+      return mutate("disable", name, (data) => {
+        const key = mustGet(data, name);
+        if (key.state === "pending-deletion") throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is pending deletion`);
+        key.state = "disabled";
+        return key;
+      });
+    },
+    enable(name) {
+      return mutate("enable", name, (data) => {
+        const key = mustGet(data, name);
+        if (key.state === "pending-deletion") {
+          throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is pending deletion; cancel the deletion first`);
+        }
+        key.state = "enabled";
+        return key;
+      });
+    },
+    scheduleDeletion(name, scheduleOptions = {}) {
+      const days = scheduleOptions.waitingDays ?? DEFAULT_DELETION_WAITING_DAYS;
+      return mutate("schedule-deletion", name, (data) => {
+        if (!Number.isInteger(days) || days < MINIMUM_DELETION_WAITING_DAYS) {
+          throw new EnvelopeError(
+            "INVALID_ARGUMENT",
+            `keystore: the waiting period is at least ${MINIMUM_DELETION_WAITING_DAYS} whole days`,
+          );
+        }
+        const key = mustGet(data, name);
+        if (key.state !== "pending-deletion") key.stateBeforeDeletion = key.state;
+        key.state = "pending-deletion";
+        key.deletionDate = new Date(now().getTime() + days * DAY_MS).toISOString();
+        return key;
+      });
+    },
+    cancelDeletion(name) {
+      return mutate("cancel-deletion", name, (data) => {
+        const key = mustGet(data, name);
+        if (key.state !== "pending-deletion") {
+          throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" is not pending deletion`);
+        }
+        key.state = key.stateBeforeDeletion ?? "enabled";
+        delete key.stateBeforeDeletion;
+        delete key.deletionDate;
+        return key;
+      });
+    },
+    kek: (name) => keystoreKek(name),
+    audit() {
+      try {
+        return readFileSync(auditLogPath, "utf8")
+          .split("\n")
+          .filter((line) => line.length > 0)
+          .map((line) => JSON.parse(line) as AuditRecord);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw error;
+      }
+    },
+  };
+
+  function usable(name: string, operation: string): StoredKey {
+    const key = mustGet(read(), name);
+    if (key.state !== "enabled") {
+      record(operation, name, "error", undefined, "KEY_DISABLED");
+      throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
+    }
+    return key;
+  }
+
+  function keystoreKek(name: string): KeyEncryptionKey {
+    if (!NAME_PATTERN.test(name)) throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name`);
+    const kek: KeyEncryptionKey = {
+      provider: LOCAL_PROVIDER,
+      keyId: name,
+      async wrap(dek, context, callOptions) {
+        throwIfAborted(callOptions?.signal);
+        const key = usable(name, "wrap");
+        const version = key.versions.find((entry) => entry.version === key.primaryVersion)!;
+        const material = Buffer.from(version.material, "base64");
+        try {
+          const wrapped = wrapDek(material, name, version.version, dek, context, secureFill);
+          const out = Buffer.alloc(4 + wrapped.length);
+          out.writeUInt32BE(version.version, 0);
+          out.set(wrapped, 4);
+          record("wrap", name, "ok", version.version);
+          return { keyId: name, wrapped: out };
+        } finally {
+          material.fill(0);
+        }
+      },
+      async unwrap(entry, context, callOptions) {
+        throwIfAborted(callOptions?.signal);
+        if (entry.keyId !== name) throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
+        if (entry.wrapped.length < 4) throw new EnvelopeError("MALFORMED", "local wrapped key is too short");
+        const versionNumber = Buffer.from(entry.wrapped).readUInt32BE(0);
+        const key = usable(name, "unwrap");
+        const version = key.versions.find((candidate) => candidate.version === versionNumber);
+        if (version === undefined) {
+          record("unwrap", name, "error", versionNumber, "KEY_NOT_FOUND");
+          throw new EnvelopeError("KEY_NOT_FOUND", `keystore: key "${name}" has no version ${versionNumber}`);
+        }
+        const material = Buffer.from(version.material, "base64");
+        try {
+          const dek = unwrapDek(material, name, versionNumber, entry.wrapped.subarray(4), context);
+          record("unwrap", name, "ok", versionNumber);
+          return dek;
+        } catch (error) {
+          record("unwrap", name, "error", versionNumber, isEnvelopeError(error) ? error.code : "KMS_ERROR");
+          throw error;
+        } finally {
+          material.fill(0);
+        }
+      },
+    };
+    return Object.freeze(kek);
+  }
+
+  return Object.freeze(keystore);
+}
+
+function describe(key: StoredKey): KeyInfo {
+  return Object.freeze({
+    name: key.name,
+    uri: `local://${key.name}`,
+    state: key.state,
+    createdAt: key.createdAt,
+    primaryVersion: key.primaryVersion,
+    versions: key.versions.map(({ version, createdAt }) => ({ version, createdAt })),
+    ...(key.deletionDate === undefined ? {} : { deletionDate: key.deletionDate }),
+  });
+}
