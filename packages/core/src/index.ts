@@ -37,3 +37,12 @@ export {
   type EncryptStreamOptions,
   type HeaderPromise,
 } from "./stream/streams.js";
+export {
+  type RewrapChanges,
+  type RewrapOptions,
+  type RewrapReport,
+  type RewrapResult,
+  rewrap,
+  type WrappedKeyId,
+} from "./rewrap.js";
+export { type ReportPromise, rewrapStream, rewrapWebStream } from "./stream/streams.js";

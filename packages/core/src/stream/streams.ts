@@ -1,7 +1,9 @@
 import type { Transform } from "node:stream";
+import type { RewrapOptions, RewrapReport } from "../rewrap.js";
 import { DecryptSession, type DecryptStreamHeader, type DecryptStreamOptions } from "./decrypt-session.js";
 import { EncryptSession, type EncryptStreamOptions } from "./encrypt-session.js";
 import { toNodeTransform } from "./node-adapter.js";
+import { RewrapSession } from "./rewrap-session.js";
 import { toWebTransform } from "./web-adapter.js";
 
 /** A decrypting stream, with its authenticated header once known. */
@@ -43,3 +45,22 @@ export function decryptWebStream(
 }
 
 export type { DecryptStreamHeader, DecryptStreamOptions, EncryptStreamOptions };
+
+/** What a rewrap stream did, once its header has been rewritten. */
+export interface ReportPromise {
+  readonly report: Promise<RewrapReport>;
+}
+
+/** `rewrap` for a stream of any size: rewrites the header, passes the body through byte for byte. */
+export function rewrapStream(options: RewrapOptions): Transform & ReportPromise {
+  const session = new RewrapSession(options);
+  return Object.assign(toNodeTransform(session, options.signal), { report: session.report });
+}
+
+/** `rewrapStream` as a Web `TransformStream`. */
+export function rewrapWebStream(
+  options: RewrapOptions,
+): TransformStream<Uint8Array, Uint8Array> & ReportPromise {
+  const session = new RewrapSession(options);
+  return Object.assign(toWebTransform(session, options.signal), { report: session.report });
+}
