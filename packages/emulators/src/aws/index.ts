@@ -81,6 +81,15 @@ export interface AwsKmsEmulator {
   readonly calls: CallCounter;
   /** The next `count` matching calls fail with this KMS error (e.g. KeyUnavailableException). */
   failNext(error: InjectedError, count?: number): void;
+  /**
+   * The next successful response of `operation` is rewritten by `transform`
+   * before it is sent: a misbehaving or compromised endpoint, for testing
+   * what a client checks (e.g. a different KeyId).
+   */
+  tamperNext(
+    operation: string,
+    transform: (output: Record<string, unknown>) => Record<string, unknown>,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +106,10 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
   const faults = createFaultController();
   const calls = createCallCounter();
   const injected: InjectedError[] = [];
+  const tampers: {
+    operation: string;
+    transform: (output: Record<string, unknown>) => Record<string, unknown>;
+  }[] = [];
   const root: EmulatorPrincipal = { accessKeyId: "AKIDKMSEMULATOR00000", secretAccessKey: randomUUID() };
   const principals = new Map<string, EmulatorPrincipal>([[root.accessKeyId, root]]);
   const clients: KMSClient[] = [];
@@ -154,7 +167,10 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
         `User: arn:aws:iam::${store.account}:user/${principal.accessKeyId} is not authorized to perform: kms:${operation} on resource: ${resource} because no identity-based policy allows the kms:${operation} action`,
       );
     }
-    send(response, 200, handler(store, requestRegion, input));
+    let output = handler(store, requestRegion, input);
+    const tamperIndex = tampers.findIndex((tamper) => tamper.operation === operation);
+    if (tamperIndex !== -1) output = tampers.splice(tamperIndex, 1)[0]!.transform(output);
+    send(response, 200, output);
   }
 
   const server = createServer((request, response) => {
@@ -231,6 +247,9 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     calls,
     failNext(error, count = 1) {
       for (let i = 0; i < count; i++) injected.push(error);
+    },
+    tamperNext(operation, transform) {
+      tampers.push({ operation, transform });
     },
     async close() {
       for (const client of clients.splice(0)) client.destroy();

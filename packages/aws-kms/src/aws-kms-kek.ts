@@ -1,0 +1,345 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  type KMSClientConfig,
+  ReEncryptCommand,
+} from "@aws-sdk/client-kms";
+import {
+  DEK_LENGTH,
+  type EncryptionContext,
+  EnvelopeError,
+  type KeyEncryptionKey,
+  throwIfAborted,
+  type WrappedKeyEntry,
+} from "@kms-envelope/core";
+import { isKeyArn, isSameMultiRegionKey, parseKmsArn } from "./arn.js";
+import { awsKmsError } from "./errors.js";
+import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
+
+export const AWS_KMS_PROVIDER = "aws-kms";
+
+export type AwsKmsEncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_256";
+
+export interface AwsKmsKekOptions {
+  /** Key id, key ARN, alias name ("alias/…") or alias ARN. Envelopes always record the key ARN. */
+  keyId: string;
+  /** A client to use; otherwise one is created on first use with the SDK's default credential chain. */
+  client?: KMSClient | undefined;
+  /** Region of the created client; defaults to the ARN's region, then the SDK's (AWS_REGION…). */
+  region?: string | undefined;
+  /** Retry attempts of the created client, first call included (SDK default 3). */
+  maxAttempts?: number | undefined;
+  /** Retry strategy of the created client (SDK default "standard"). */
+  retryMode?: "standard" | "adaptive" | undefined;
+  /** Anything else for the created client (endpoint, credentials, requestHandler…). */
+  clientConfig?: KMSClientConfig | undefined;
+  grantTokens?: readonly string[] | undefined;
+  /**
+   * "RSAES_OAEP_SHA_256" for an RSA ENCRYPT_DECRYPT key: wrap locally with its
+   * public key (only kms:GetPublicKey needed), unwrap with Decrypt.
+   */
+  encryptionAlgorithm?: AwsKmsEncryptionAlgorithm | undefined;
+  /** Also unwrap entries made by other-region copies of this multi-Region (mrk-) key. */
+  mrkAware?: boolean | undefined;
+}
+
+interface Resolved {
+  readonly arn: string;
+  readonly publicKey?: KeyObject;
+}
+
+/**
+ * A KEK in AWS KMS. Symmetric keys: GenerateDataKey as primary, Encrypt as
+ * an extra KEK, Decrypt with the KeyId pinned and the envelope's context as
+ * EncryptionContext, ReEncrypt to re-wrap. RSA keys: local RSA-OAEP wrap,
+ * Decrypt to unwrap. KMS's reported KeyId is checked on every answer.
+ */
+export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
+  const configured = options.keyId;
+  if (typeof configured !== "string" || configured.trim() !== configured || configured.length === 0) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "an AWS KMS KEK needs a keyId (key id, key ARN, alias name or alias ARN)",
+    );
+  }
+  const algorithm = options.encryptionAlgorithm ?? "SYMMETRIC_DEFAULT";
+  if (algorithm !== "SYMMETRIC_DEFAULT" && algorithm !== "RSAES_OAEP_SHA_256") {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `unsupported AWS KMS encryption algorithm "${String(algorithm)}"`,
+    );
+  }
+  const clientOwnOptions = options.maxAttempts ?? options.retryMode ?? options.clientConfig ?? options.region;
+  if (options.client !== undefined && clientOwnOptions !== undefined) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "region, maxAttempts, retryMode and clientConfig configure a created client: set them on the client you pass instead",
+    );
+  }
+  const rsa = algorithm === "RSAES_OAEP_SHA_256";
+  const grantTokens = options.grantTokens === undefined ? undefined : [...options.grantTokens];
+  const mrkAware = options.mrkAware ?? false;
+
+  let client = options.client;
+  const getClient = () => {
+    client ??= new KMSClient({
+      ...options.clientConfig,
+      ...defined("region", options.region ?? options.clientConfig?.region ?? parseKmsArn(configured)?.region),
+      ...defined("maxAttempts", options.maxAttempts),
+      ...defined("retryMode", options.retryMode),
+    });
+    return client;
+  };
+
+  type SendOptions = { abortSignal?: AbortSignal };
+  async function send<T>(
+    operation: string,
+    keyId: string,
+    signal: AbortSignal | undefined,
+    run: (kms: KMSClient, sendOptions: SendOptions) => Promise<T>,
+  ): Promise<T> {
+    throwIfAborted(signal);
+    try {
+      return await run(getClient(), signal === undefined ? {} : { abortSignal: signal });
+    } catch (error) {
+      throw awsKmsError(error, operation, keyId, signal);
+    }
+  }
+
+  // Resolved once: an alias to its key ARN (DescribeKey), an RSA key to its ARN and public key (GetPublicKey).
+  let resolving: Promise<Resolved> | undefined =
+    isKeyArn(configured) && !rsa ? Promise.resolve({ arn: configured }) : undefined;
+  let resolvedArn = isKeyArn(configured) && !rsa ? configured : undefined;
+
+  async function lookUp(signal: AbortSignal | undefined): Promise<Resolved> {
+    if (rsa) {
+      const out = await send("GetPublicKey", configured, signal, (kms, o) =>
+        kms.send(new GetPublicKeyCommand({ KeyId: configured, GrantTokens: grantTokens }), o),
+      );
+      if (!out.KeySpec?.startsWith("RSA_") || !out.EncryptionAlgorithms?.includes(algorithm)) {
+        throw new EnvelopeError(
+          "INVALID_ARGUMENT",
+          `${configured} is a ${out.KeySpec ?? "unknown"} key that does not offer ${algorithm}`,
+        );
+      }
+      if (out.KeyId === undefined || !isKeyArn(out.KeyId) || out.PublicKey === undefined) {
+        throw new EnvelopeError(
+          "KMS_INTEGRITY",
+          `AWS KMS GetPublicKey for ${configured} returned no key ARN or public key`,
+        );
+      }
+      return {
+        arn: out.KeyId,
+        publicKey: createPublicKey({ key: Buffer.from(out.PublicKey), format: "der", type: "spki" }),
+      };
+    }
+    const out = await send("DescribeKey", configured, signal, (kms, o) =>
+      kms.send(new DescribeKeyCommand({ KeyId: configured, GrantTokens: grantTokens }), o),
+    );
+    const metadata = out.KeyMetadata;
+    if (metadata?.Arn === undefined || !isKeyArn(metadata.Arn)) {
+      throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS DescribeKey for ${configured} returned no key ARN`);
+    }
+    if (metadata.KeySpec !== "SYMMETRIC_DEFAULT" || metadata.KeyUsage !== "ENCRYPT_DECRYPT") {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `${configured} is a ${metadata.KeySpec} ${metadata.KeyUsage} key: set encryptionAlgorithm for an RSA key`,
+      );
+    }
+    return { arn: metadata.Arn };
+  }
+
+  async function resolve(signal: AbortSignal | undefined): Promise<Resolved> {
+    for (;;) {
+      throwIfAborted(signal);
+      if (resolving === undefined) {
+        resolving = lookUp(signal).then(
+          (resolved) => {
+            resolvedArn = resolved.arn;
+            return resolved;
+          },
+          (error: unknown) => {
+            resolving = undefined; // not cached: a throttled or aborted look-up is tried again
+            throw error;
+          },
+        );
+      }
+      const pending = resolving;
+      try {
+        return await pending;
+      } catch (error) {
+        // Another caller's signal aborted the shared look-up; ours has not fired, so look up again.
+        if (error instanceof EnvelopeError && error.code === "ABORTED" && signal?.aborted !== true) continue;
+        throw error;
+      }
+    }
+  }
+
+  const matchesArn = (arn: string, keyId: string) =>
+    keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
+
+  function checkReported(operation: string, reported: string | undefined, arn: string): void {
+    if (reported !== arn) {
+      throw new EnvelopeError(
+        "KEY_ID_MISMATCH",
+        `AWS KMS ${operation} used ${reported ?? "an unnamed key"}, not ${arn}`,
+      );
+    }
+  }
+
+  function dekFrom(operation: string, plaintext: Uint8Array | undefined, arn: string): Uint8Array {
+    if (plaintext?.length !== DEK_LENGTH) {
+      plaintext?.fill(0);
+      throw new EnvelopeError(
+        "KMS_INTEGRITY",
+        `AWS KMS ${operation} with ${arn} returned a data key of the wrong length`,
+      );
+    }
+    return plaintext;
+  }
+
+  const kmsContext = (context: EncryptionContext) => ({ ...context });
+
+  const kek: KeyEncryptionKey = {
+    provider: AWS_KMS_PROVIDER,
+    keyId: configured,
+
+    async wrap(dek, context, callOptions) {
+      const signal = callOptions?.signal;
+      const { arn, publicKey } = await resolve(signal);
+      if (publicKey !== undefined) {
+        throwIfAborted(signal);
+        return { keyId: arn, wrapped: rsaWrap(publicKey, dek, context) };
+      }
+      const out = await send("Encrypt", arn, signal, (kms, o) =>
+        kms.send(
+          new EncryptCommand({
+            KeyId: arn,
+            Plaintext: dek,
+            EncryptionContext: kmsContext(context),
+            GrantTokens: grantTokens,
+          }),
+          o,
+        ),
+      );
+      checkReported("Encrypt", out.KeyId, arn);
+      return { keyId: arn, wrapped: ciphertextOf("Encrypt", out.CiphertextBlob, arn) };
+    },
+
+    async unwrap(entry, context, callOptions) {
+      const signal = callOptions?.signal;
+      const { arn } = await resolve(signal);
+      if (entry.provider !== AWS_KMS_PROVIDER || !matchesArn(arn, entry.keyId)) {
+        throw new EnvelopeError("KEY_ID_MISMATCH", `entry was wrapped by ${entry.keyId}, not ${arn}`);
+      }
+      const out = await send("Decrypt", arn, signal, (kms, o) =>
+        kms.send(
+          new DecryptCommand(
+            rsa
+              ? {
+                  KeyId: arn,
+                  CiphertextBlob: entry.wrapped,
+                  EncryptionAlgorithm: algorithm,
+                  GrantTokens: grantTokens,
+                }
+              : {
+                  KeyId: arn,
+                  CiphertextBlob: entry.wrapped,
+                  EncryptionContext: kmsContext(context),
+                  GrantTokens: grantTokens,
+                },
+          ),
+          o,
+        ),
+      );
+      try {
+        checkReported("Decrypt", out.KeyId, arn);
+      } catch (error) {
+        out.Plaintext?.fill(0);
+        throw error;
+      }
+      if (rsa) return rsaOpen(out.Plaintext ?? new Uint8Array(0), context);
+      return dekFrom("Decrypt", out.Plaintext, arn);
+    },
+
+    async matches(entry) {
+      if (entry.provider !== AWS_KMS_PROVIDER) return false;
+      if (resolvedArn !== undefined) return matchesArn(resolvedArn, entry.keyId);
+      try {
+        return matchesArn((await resolve(undefined)).arn, entry.keyId);
+      } catch {
+        // Unresolvable (denied, throttled…): let unwrap report why, under a typed code.
+        return true;
+      }
+    },
+
+    async reencrypt(entry: WrappedKeyEntry, context, callOptions) {
+      const signal = callOptions?.signal;
+      const source = parseKmsArn(entry.keyId);
+      // ReEncrypt works inside one region; and an RSA destination's wrapped form is our own (rsa-wrap.ts).
+      if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
+      const { arn } = await resolve(signal);
+      if (source.region !== parseKmsArn(arn)?.region) return undefined;
+      const out = await send("ReEncrypt", arn, signal, (kms, o) =>
+        kms.send(
+          new ReEncryptCommand({
+            CiphertextBlob: entry.wrapped,
+            SourceKeyId: entry.keyId,
+            SourceEncryptionContext: kmsContext(context),
+            DestinationKeyId: arn,
+            DestinationEncryptionContext: kmsContext(context),
+            GrantTokens: grantTokens,
+          }),
+          o,
+        ),
+      );
+      checkReported("ReEncrypt", out.SourceKeyId, entry.keyId);
+      checkReported("ReEncrypt", out.KeyId, arn);
+      return { keyId: arn, wrapped: ciphertextOf("ReEncrypt", out.CiphertextBlob, arn) };
+    },
+  };
+
+  if (!rsa) {
+    kek.generateDataKey = async (context, callOptions) => {
+      const signal = callOptions?.signal;
+      const { arn } = await resolve(signal);
+      const out = await send("GenerateDataKey", arn, signal, (kms, o) =>
+        kms.send(
+          new GenerateDataKeyCommand({
+            KeyId: arn,
+            NumberOfBytes: DEK_LENGTH,
+            EncryptionContext: kmsContext(context),
+            GrantTokens: grantTokens,
+          }),
+          o,
+        ),
+      );
+      try {
+        checkReported("GenerateDataKey", out.KeyId, arn);
+        const wrapped = ciphertextOf("GenerateDataKey", out.CiphertextBlob, arn);
+        return { keyId: arn, wrapped, plaintext: dekFrom("GenerateDataKey", out.Plaintext, arn) };
+      } catch (error) {
+        out.Plaintext?.fill(0);
+        throw error;
+      }
+    };
+  }
+  return Object.freeze(kek);
+}
+
+function ciphertextOf(operation: string, blob: Uint8Array | undefined, arn: string): Uint8Array {
+  if (blob === undefined || blob.length === 0) {
+    throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS ${operation} with ${arn} returned no ciphertext`);
+  }
+  return blob;
+}
+
+/** `{ [name]: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
+function defined<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}

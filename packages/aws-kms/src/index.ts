@@ -1,0 +1,9 @@
+export { isSameMultiRegionKey, type KmsArn, parseKmsArn } from "./arn.js";
+export {
+  AWS_KMS_PROVIDER,
+  type AwsKmsEncryptionAlgorithm,
+  type AwsKmsKekOptions,
+  createAwsKmsKek,
+} from "./aws-kms-kek.js";
+export { AWS_ERROR_CODES, awsErrorCode } from "./errors.js";
+export { awsKmsUriProvider } from "./uri.js";
