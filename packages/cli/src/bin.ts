@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { runCli } from "./cli.js";
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  env: process.env,
+  log: (line) => process.stderr.write(`${line}\n`),
+});

@@ -1,0 +1,21 @@
+import { EnvelopeError, type EncryptionContext, parseKeyList } from "@kms-envelope/core";
+
+/** `k=v` pairs from repeated flags into a context; the first "=" splits key from value. */
+export function parsePairs(values: readonly string[] | undefined, flag: string): EncryptionContext | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const context: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0) throw new EnvelopeError("INVALID_ARGUMENT", `${flag} takes key=value, got "${value}"`);
+    const key = value.slice(0, at);
+    if (Object.hasOwn(context, key)) throw new EnvelopeError("INVALID_ARGUMENT", `${flag} names "${key}" twice`);
+    Object.defineProperty(context, key, { value: value.slice(at + 1), enumerable: true, writable: true });
+  }
+  return context;
+}
+
+/** Key URIs from `--key` flags, else from `KMS_ENVELOPE_KEYS`. */
+export function keyUris(flags: readonly string[] | undefined, env: NodeJS.ProcessEnv): string[] {
+  if (flags !== undefined && flags.length > 0) return [...flags];
+  return parseKeyList(env.KMS_ENVELOPE_KEYS ?? "");
+}
