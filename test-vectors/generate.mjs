@@ -5,9 +5,9 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyMutation, layoutOf } from "@kms-envelope/conformance";
 import { armor, createKeyring, decrypt, EnvelopeError } from "@kms-envelope/core";
 import { prepareMessage, sealMessage } from "@kms-envelope/core/vectors";
-import { applyMutation, layoutOf } from "@kms-envelope/conformance";
 import { createLocalKek } from "@kms-envelope/local";
 import { NEGATIVE_CASES, POSITIVE_CASES } from "./cases.mjs";
 
@@ -70,7 +70,8 @@ async function makePositive(spec) {
   if (spec.armored) vector.armored = armor(envelope);
   // Every positive vector must decrypt with the code as it is.
   const check = await decrypt(envelope, { keyring, expectedContext: spec.context });
-  if (!Buffer.from(check.plaintext).equals(plaintext)) throw new Error(`positive ${spec.id} does not round-trip`);
+  if (!Buffer.from(check.plaintext).equals(plaintext))
+    throw new Error(`positive ${spec.id} does not round-trip`);
   return vector;
 }
 
@@ -95,7 +96,8 @@ async function makeNegative(spec, positives) {
   } catch (caught) {
     error = caught;
   }
-  if (!(error instanceof EnvelopeError)) throw new Error(`negative ${spec.id} did not fail with an EnvelopeError: ${error}`);
+  if (!(error instanceof EnvelopeError))
+    throw new Error(`negative ${spec.id} did not fail with an EnvelopeError: ${error}`);
   if (error.code !== spec.code) {
     throw new Error(`negative ${spec.id}: expected ${spec.code}, got ${error.code} (${error.message})`);
   }
@@ -139,5 +141,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const manifest = await generateManifest();
   const target = join(dirname(fileURLToPath(import.meta.url)), "manifest.json");
   writeFileSync(target, serialize(manifest));
-  console.log(`wrote ${manifest.positive.length} positive and ${manifest.negative.length} negative vectors to ${target}`);
+  console.log(
+    `wrote ${manifest.positive.length} positive and ${manifest.negative.length} negative vectors to ${target}`,
+  );
 }

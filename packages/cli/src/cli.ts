@@ -77,11 +77,14 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       environment.log(`kms-envelope: error ${error.code}: ${error.message}`);
       return EXIT_STATUS[error.code];
     }
-    environment.log(`kms-envelope: error UNEXPECTED: ${error instanceof Error ? error.message : String(error)}`);
+    environment.log(
+      `kms-envelope: error UNEXPECTED: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return EXIT_STATUS.UNEXPECTED;
   }
 }
 
 export function noExtraArguments(rest: readonly string[], command: string): void {
-  if (rest.length > 0) throw new EnvelopeError("INVALID_ARGUMENT", `${command} takes no argument "${rest[0]}"`);
+  if (rest.length > 0)
+    throw new EnvelopeError("INVALID_ARGUMENT", `${command} takes no argument "${rest[0]}"`);
 }

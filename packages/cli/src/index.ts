@@ -1,2 +1,2 @@
-export { runCli, USAGE, type CliEnvironment } from "./cli.js";
+export { type CliEnvironment, runCli, USAGE } from "./cli.js";
 export { EXIT_STATUS } from "./exit-codes.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join, basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { EnvelopeError } from "@kms-envelope/core";
 
 /** Reads a file, or standard input when `path` is undefined or "-". */
@@ -9,7 +9,10 @@ export async function readInput(path: string | undefined): Promise<Uint8Array> {
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new EnvelopeError("INVALID_ARGUMENT", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+      );
     }
   }
   const chunks: Buffer[] = [];
@@ -43,6 +46,9 @@ export function writeOutput(path: string | undefined, data: Uint8Array | string,
     } catch {
       // Never created, or already renamed.
     }
-    throw new EnvelopeError("INVALID_ARGUMENT", `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+    );
   }
 }

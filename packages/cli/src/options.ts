@@ -1,14 +1,18 @@
-import { EnvelopeError, type EncryptionContext, parseKeyList } from "@kms-envelope/core";
+import { type EncryptionContext, EnvelopeError, parseKeyList } from "@kms-envelope/core";
 
 /** `k=v` pairs from repeated flags into a context; the first "=" splits key from value. */
-export function parsePairs(values: readonly string[] | undefined, flag: string): EncryptionContext | undefined {
+export function parsePairs(
+  values: readonly string[] | undefined,
+  flag: string,
+): EncryptionContext | undefined {
   if (values === undefined || values.length === 0) return undefined;
   const context: Record<string, string> = {};
   for (const value of values) {
     const at = value.indexOf("=");
     if (at <= 0) throw new EnvelopeError("INVALID_ARGUMENT", `${flag} takes key=value, got "${value}"`);
     const key = value.slice(0, at);
-    if (Object.hasOwn(context, key)) throw new EnvelopeError("INVALID_ARGUMENT", `${flag} names "${key}" twice`);
+    if (Object.hasOwn(context, key))
+      throw new EnvelopeError("INVALID_ARGUMENT", `${flag} names "${key}" twice`);
     Object.defineProperty(context, key, { value: value.slice(at + 1), enumerable: true, writable: true });
   }
   return context;

@@ -1,5 +1,11 @@
-import { ByteReader, decodeHeaderPrefix, NeedMoreBytes, readFrame, TAG_LENGTH } from "@kms-envelope/core/format";
 import type { Limits } from "@kms-envelope/core";
+import {
+  ByteReader,
+  decodeHeaderPrefix,
+  NeedMoreBytes,
+  readFrame,
+  TAG_LENGTH,
+} from "@kms-envelope/core/format";
 
 /** A named byte range of an envelope: `[start, end)`. */
 export interface FieldRange {

@@ -1,5 +1,3 @@
-export { runKekConformance, type ConformanceCapabilities, type KekConformanceOptions, type KekPair } from "./run-kek-conformance.js";
-export { applyMutation, type Mutation } from "./mutations.js";
 export { type EnvelopeLayout, type FieldRange, fieldRange, layoutOf } from "./envelope-layout.js";
 export {
   defaultManifestPath,
@@ -10,3 +8,10 @@ export {
   type VectorKey,
   type VectorManifest,
 } from "./manifest.js";
+export { applyMutation, type Mutation } from "./mutations.js";
+export {
+  type ConformanceCapabilities,
+  type KekConformanceOptions,
+  type KekPair,
+  runKekConformance,
+} from "./run-kek-conformance.js";

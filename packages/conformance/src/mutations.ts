@@ -15,7 +15,7 @@ export type Mutation =
   | { readonly kind: "drop-frame"; readonly frame: number }
   | { readonly kind: "append"; readonly hex: string };
 
-function frameBytes(envelope: Uint8Array, layout: EnvelopeLayout, frame: number | "last"): [number, number] {
+function frameBytes(layout: EnvelopeLayout, frame: number | "last"): [number, number] {
   const range = fieldRange(layout, frame === "last" ? "frame-last" : `frame-${frame}`);
   return [range.start, range.end];
 }
@@ -29,14 +29,16 @@ export function applyMutation(envelope: Uint8Array, mutation: Mutation): Uint8Ar
     case "flip": {
       const range = fieldRange(layout, mutation.field);
       const index = mutation.offset >= 0 ? range.start + mutation.offset : range.end + mutation.offset;
-      if (index < range.start || index >= range.end) throw new Error(`mutation: offset outside ${mutation.field}`);
+      if (index < range.start || index >= range.end)
+        throw new Error(`mutation: offset outside ${mutation.field}`);
       copy[index]! ^= 1 << mutation.bit;
       return copy;
     }
     case "set": {
       const range = fieldRange(layout, mutation.field);
       const value = Buffer.from(mutation.hex, "hex");
-      if (value.length !== range.end - range.start) throw new Error(`mutation: value size differs from ${mutation.field}`);
+      if (value.length !== range.end - range.start)
+        throw new Error(`mutation: value size differs from ${mutation.field}`);
       copy.set(value, range.start);
       return copy;
     }
@@ -46,19 +48,19 @@ export function applyMutation(envelope: Uint8Array, mutation: Mutation): Uint8Ar
       return copy.slice(0, at);
     }
     case "swap-frames": {
-      const [aStart, aEnd] = frameBytes(envelope, layout, mutation.a);
-      const [bStart, bEnd] = frameBytes(envelope, layout, mutation.b);
+      const [aStart, aEnd] = frameBytes(layout, mutation.a);
+      const [bStart, bEnd] = frameBytes(layout, mutation.b);
       if (aEnd - aStart !== bEnd - bStart) throw new Error("mutation: swapped frames must have equal sizes");
       copy.set(envelope.subarray(aStart, aEnd), bStart);
       copy.set(envelope.subarray(bStart, bEnd), aStart);
       return copy;
     }
     case "duplicate-frame": {
-      const [start, end] = frameBytes(envelope, layout, mutation.frame);
+      const [start, end] = frameBytes(layout, mutation.frame);
       return concat(envelope.subarray(0, end), envelope.subarray(start, end), envelope.subarray(end));
     }
     case "drop-frame": {
-      const [start, end] = frameBytes(envelope, layout, mutation.frame);
+      const [start, end] = frameBytes(layout, mutation.frame);
       return concat(envelope.subarray(0, start), envelope.subarray(end));
     }
     case "append":

@@ -89,10 +89,19 @@ export function runKekConformance(options: KekConformanceOptions): void {
       const { kek, other } = await options.makeKeks();
       const wrapped = await kek.wrap(freshDek(), CONTEXT);
       const entry = { ...entryOf(kek, wrapped), keyId: other.keyId };
-      await expectCode(other.unwrap(entry, CONTEXT), ["TAMPERED", "KEY_ID_MISMATCH", "MALFORMED", "KMS_ERROR", "KEY_NOT_FOUND", "KEY_ACCESS_DENIED"]);
+      await expectCode(other.unwrap(entry, CONTEXT), [
+        "TAMPERED",
+        "KEY_ID_MISMATCH",
+        "MALFORMED",
+        "KMS_ERROR",
+        "KEY_NOT_FOUND",
+        "KEY_ACCESS_DENIED",
+      ]);
       const keyring = createKeyring({ primary: kek });
       const envelope = await encrypt(new Uint8Array([1, 2, 3]), { keyring, context: CONTEXT });
-      await expectCode(decrypt(envelope, { keyring: createKeyring({ decryptOnly: [other] }) }), ["NO_USABLE_KEY"]);
+      await expectCode(decrypt(envelope, { keyring: createKeyring({ decryptOnly: [other] }) }), [
+        "NO_USABLE_KEY",
+      ]);
     });
 
     it("a wrong context fails", { timeout }, async () => {
@@ -117,7 +126,10 @@ export function runKekConformance(options: KekConformanceOptions): void {
       const { kek } = await options.makeKeks();
       const wrapped = await kek.wrap(freshDek(), CONTEXT);
       const entry = entryOf(kek, wrapped);
-      const truncated = { ...entry, wrapped: entry.wrapped.subarray(0, Math.floor(entry.wrapped.length / 2)) };
+      const truncated = {
+        ...entry,
+        wrapped: entry.wrapped.subarray(0, Math.floor(entry.wrapped.length / 2)),
+      };
       const flipped = new Uint8Array(entry.wrapped);
       flipped[flipped.length - 1]! ^= 0x01;
       const typed = ["TAMPERED", "MALFORMED", "KMS_ERROR", "KMS_INTEGRITY"];
@@ -132,14 +144,10 @@ export function runKekConformance(options: KekConformanceOptions): void {
       const hex = Buffer.from(dek).toString("hex");
       const base64 = Buffer.from(dek).toString("base64");
       const wrapped = await kek.wrap(new Uint8Array(dek), CONTEXT);
-      const error = await expectCode(other.unwrap({ ...entryOf(kek, wrapped), keyId: other.keyId }, CONTEXT), [
-        "TAMPERED",
-        "KEY_ID_MISMATCH",
-        "MALFORMED",
-        "KMS_ERROR",
-        "KEY_NOT_FOUND",
-        "KEY_ACCESS_DENIED",
-      ]);
+      const error = await expectCode(
+        other.unwrap({ ...entryOf(kek, wrapped), keyId: other.keyId }, CONTEXT),
+        ["TAMPERED", "KEY_ID_MISMATCH", "MALFORMED", "KMS_ERROR", "KEY_NOT_FOUND", "KEY_ACCESS_DENIED"],
+      );
       const text = `${error.message} ${String(error.cause)} ${JSON.stringify(error)}`;
       expect(text).not.toContain(hex);
       expect(text).not.toContain(base64);
@@ -156,14 +164,20 @@ export function runKekConformance(options: KekConformanceOptions): void {
       });
     });
 
-    it.runIf(capabilities.abort)("an aborted signal cancels wrap and unwrap with ABORTED", { timeout }, async () => {
-      const { kek } = await options.makeKeks();
-      const wrapped = await kek.wrap(freshDek(), CONTEXT);
-      const controller = new AbortController();
-      controller.abort();
-      await expectCode(kek.wrap(freshDek(), CONTEXT, { signal: controller.signal }), ["ABORTED"]);
-      await expectCode(kek.unwrap(entryOf(kek, wrapped), CONTEXT, { signal: controller.signal }), ["ABORTED"]);
-    });
+    it.runIf(capabilities.abort)(
+      "an aborted signal cancels wrap and unwrap with ABORTED",
+      { timeout },
+      async () => {
+        const { kek } = await options.makeKeks();
+        const wrapped = await kek.wrap(freshDek(), CONTEXT);
+        const controller = new AbortController();
+        controller.abort();
+        await expectCode(kek.wrap(freshDek(), CONTEXT, { signal: controller.signal }), ["ABORTED"]);
+        await expectCode(kek.unwrap(entryOf(kek, wrapped), CONTEXT, { signal: controller.signal }), [
+          "ABORTED",
+        ]);
+      },
+    );
 
     it("generateDataKey, where offered, returns a 32-byte DEK that unwraps", { timeout }, async () => {
       const { kek } = await options.makeKeks();
@@ -183,7 +197,9 @@ function describeVectors(options: KekConformanceOptions) {
   const timeout = options.timeout ?? 60_000;
   const keyring = (pair: KekPair, names: readonly string[]) => {
     // Vector key names map onto the provider's two keys by their order in the manifest.
-    const keks = names.map((name) => (manifest.keys.findIndex((key) => key.name === name) % 2 === 0 ? pair.kek : pair.other));
+    const keks = names.map((name) =>
+      manifest.keys.findIndex((key) => key.name === name) % 2 === 0 ? pair.kek : pair.other,
+    );
     const [primary, ...extra] = keks;
     return createKeyring({ primary, extra });
   };
@@ -197,7 +213,11 @@ function describeVectors(options: KekConformanceOptions) {
         const pair = await options.makeKeks();
         const ring = keyring(pair, vector.keys);
         const plaintext = fromHex(vector.plaintext);
-        const envelope = await encrypt(plaintext, { keyring: ring, context: vector.context, frameLength: vector.frameLength });
+        const envelope = await encrypt(plaintext, {
+          keyring: ring,
+          context: vector.context,
+          frameLength: vector.frameLength,
+        });
         const result = await decrypt(envelope, { keyring: ring, expectedContext: vector.context });
         expect(Buffer.from(result.plaintext).equals(Buffer.from(plaintext))).toBe(true);
         expect(result.header.frameLength).toBe(vector.frameLength);
@@ -218,7 +238,10 @@ function describeVectors(options: KekConformanceOptions) {
           frameLength: base.frameLength,
         });
         const mutated = applyMutation(envelope, vector.mutation);
-        const codes = [vector.code, ...(options.capabilities.bindsContext ? [] : (vector.alternativeCodes ?? []))];
+        const codes = [
+          vector.code,
+          ...(options.capabilities.bindsContext ? [] : (vector.alternativeCodes ?? [])),
+        ];
         await expectCode(
           decrypt(mutated, {
             keyring: keyring(pair, vector.decrypt.keys),

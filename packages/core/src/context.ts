@@ -30,16 +30,24 @@ export function freezeContext(context: EncryptionContext | undefined): {
 }
 
 /** `CONTEXT_MISMATCH` unless the envelope's context holds exactly the expected pairs. */
-export function checkExpectedContext(actual: EncryptionContext, expected: EncryptionContext | undefined): void {
+export function checkExpectedContext(
+  actual: EncryptionContext,
+  expected: EncryptionContext | undefined,
+): void {
   if (expected === undefined) return;
   if (!contextsEqual(actual, expected)) {
-    const missing = Object.keys(expected).filter((key) => !Object.hasOwn(actual, key) || actual[key] !== expected[key]);
+    const missing = Object.keys(expected).filter(
+      (key) => !Object.hasOwn(actual, key) || actual[key] !== expected[key],
+    );
     const extra = Object.keys(actual).filter((key) => !Object.hasOwn(expected, key));
     const parts = [];
     // Key names only: context values are not secret, but they need not be echoed either.
     if (missing.length > 0) parts.push(`missing or different: ${missing.join(", ")}`);
     if (extra.length > 0) parts.push(`not expected: ${extra.join(", ")}`);
-    throw new EnvelopeError("CONTEXT_MISMATCH", `expected-context: the encryption context does not match (${parts.join("; ")})`);
+    throw new EnvelopeError(
+      "CONTEXT_MISMATCH",
+      `expected-context: the encryption context does not match (${parts.join("; ")})`,
+    );
   }
 }
 

@@ -1,9 +1,9 @@
-import { armor as toArmor, dearmor, isArmored } from "./format/armor.js";
+import { EnvelopeError } from "./errors.js";
+import { dearmor, isArmored, armor as toArmor } from "./format/armor.js";
 import { SUITE_AES256_GCM_HKDF_SHA512_COMMIT } from "./format/constants.js";
 import type { EncryptionContext } from "./format/context.js";
 import { decodeHeader, type EnvelopeHeader } from "./format/header.js";
 import { type Limits, resolveLimits } from "./limits.js";
-import { EnvelopeError } from "./errors.js";
 
 const SUITE_NAMES: Record<number, string> = {
   [SUITE_AES256_GCM_HKDF_SHA512_COMMIT]: "AES-256-GCM, HKDF-SHA512, key commitment",
@@ -18,7 +18,11 @@ export interface EnvelopeInfo {
   readonly messageId: string;
   readonly context: EncryptionContext;
   readonly frameLength: number;
-  readonly wrappedKeys: readonly { readonly provider: string; readonly keyId: string; readonly wrappedLength: number }[];
+  readonly wrappedKeys: readonly {
+    readonly provider: string;
+    readonly keyId: string;
+    readonly wrappedLength: number;
+  }[];
   readonly headerLength: number;
 }
 
@@ -49,8 +53,11 @@ export function toEnvelopeBytes(envelope: Uint8Array | string): Uint8Array {
 }
 
 /** Reads the header (version, suite, context, wrapped keys, frame length); makes no KMS call. */
-export function inspect(envelope: Uint8Array | string, options: { limits?: Partial<Limits> } = {}): EnvelopeInfo {
+export function inspect(
+  envelope: Uint8Array | string,
+  options: { limits?: Partial<Limits> } = {},
+): EnvelopeInfo {
   return describeHeader(decodeHeader(toEnvelopeBytes(envelope), resolveLimits(options.limits)));
 }
 
-export { toArmor as armor, dearmor };
+export { dearmor, toArmor as armor };

@@ -10,7 +10,10 @@ export interface KeyringFromUrisOptions {
 }
 
 /** A keyring from key URIs: the first is the primary, the rest are extras. */
-export async function createKeyringFromUris(uris: readonly string[], options: KeyringFromUrisOptions): Promise<Keyring> {
+export async function createKeyringFromUris(
+  uris: readonly string[],
+  options: KeyringFromUrisOptions,
+): Promise<Keyring> {
   if (uris.length === 0 && options.discovery === undefined) {
     throw new EnvelopeError("INVALID_ARGUMENT", "at least one key URI is needed");
   }

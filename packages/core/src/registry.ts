@@ -32,7 +32,10 @@ export interface ParsedKeyUri {
 export function parseKeyUri(uri: string): ParsedKeyUri {
   const match = /^([a-z][a-z0-9-]*):\/\/(.+)$/s.exec(typeof uri === "string" ? uri.trim() : "");
   if (match === null) {
-    throw new EnvelopeError("INVALID_ARGUMENT", `"${String(uri)}" is not a key URI (expected scheme://location)`);
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `"${String(uri)}" is not a key URI (expected scheme://location)`,
+    );
   }
   return { scheme: match[1]!, location: match[2]! };
 }

@@ -34,7 +34,10 @@ export async function unlockHeader(
     const { entry } = candidate;
     throwIfAborted(signal);
     if (candidate.kek === undefined) {
-      failures.push({ ...entryId(entry), error: toEnvelopeError(candidate.openError, "KMS_ERROR", "discovery could not open the KEK") });
+      failures.push({
+        ...entryId(entry),
+        error: toEnvelopeError(candidate.openError, "KMS_ERROR", "discovery could not open the KEK"),
+      });
       continue;
     }
     let dek: Uint8Array;
@@ -48,7 +51,10 @@ export async function unlockHeader(
     }
     if (!(dek instanceof Uint8Array) || dek.length !== DEK_LENGTH) {
       if (dek instanceof Uint8Array) zero(dek);
-      failures.push({ ...entryId(entry), error: new EnvelopeError("KMS_ERROR", "unwrap returned a data key of the wrong length") });
+      failures.push({
+        ...entryId(entry),
+        error: new EnvelopeError("KMS_ERROR", "unwrap returned a data key of the wrong length"),
+      });
       continue;
     }
     const { frameKey, commitment } = deriveKeys(dek, header.messageId, header.suite);

@@ -3,6 +3,7 @@
  * supplies the DEK, message id and randomness. Never use it to encrypt data:
  * reusing a message id with a DEK repeats nonces.
  */
-export { prepareMessage, sealMessage, sealHeader, type MessageMaterials } from "./encrypt.js";
-export { type RandomSource, secureRandom } from "./crypto/random.js";
+
 export { freezeContext } from "./context.js";
+export { type RandomSource, secureRandom } from "./crypto/random.js";
+export { type MessageMaterials, prepareMessage, sealHeader, sealMessage } from "./encrypt.js";

@@ -35,7 +35,10 @@ describe("encrypt and decrypt", () => {
   it("each extra KEK wraps the same DEK, and any one of them decrypts", async () => {
     const a = createMemoryKek("a");
     const b = createMemoryKek("b");
-    const envelope = await encrypt(Buffer.from("hello"), { keyring: createKeyring({ primary: a.kek, extra: [b.kek] }), context });
+    const envelope = await encrypt(Buffer.from("hello"), {
+      keyring: createKeyring({ primary: a.kek, extra: [b.kek] }),
+      context,
+    });
     expect(inspect(envelope).wrappedKeys.map((entry) => entry.keyId)).toEqual(["a", "b"]);
     const result = await decrypt(envelope, { keyring: createKeyring({ decryptOnly: [b.kek] }) });
     expect(Buffer.from(result.plaintext).toString()).toBe("hello");
@@ -44,7 +47,11 @@ describe("encrypt and decrypt", () => {
 
   it("inspect reads the header without any KMS call", async () => {
     const { kek, calls } = createMemoryKek();
-    const envelope = await encrypt(Buffer.from("x"), { keyring: createKeyring({ primary: kek }), context, frameLength: 4096 });
+    const envelope = await encrypt(Buffer.from("x"), {
+      keyring: createKeyring({ primary: kek }),
+      context,
+      frameLength: 4096,
+    });
     const before = { ...calls };
     const info = inspect(envelope);
     expect(calls).toEqual(before);
@@ -64,7 +71,10 @@ describe("encrypt and decrypt", () => {
   it("tries the next allowed KEK when one fails, and reports every failure when none succeeds", async () => {
     const a = createMemoryKek("a");
     const b = createMemoryKek("b");
-    const envelope = await encrypt(Buffer.from("x"), { keyring: createKeyring({ primary: a.kek, extra: [b.kek] }), context });
+    const envelope = await encrypt(Buffer.from("x"), {
+      keyring: createKeyring({ primary: a.kek, extra: [b.kek] }),
+      context,
+    });
     const broken: KeyEncryptionKey = {
       ...a.kek,
       unwrap: async () => {
@@ -73,8 +83,13 @@ describe("encrypt and decrypt", () => {
     };
     const result = await decrypt(envelope, { keyring: createKeyring({ decryptOnly: [broken, b.kek] }) });
     expect(result.unwrappedWith.keyId).toBe("b");
-    const brokenB: KeyEncryptionKey = { ...b.kek, unwrap: async () => Promise.reject(new Error("socket hang up")) };
-    const error = await failure(decrypt(envelope, { keyring: createKeyring({ decryptOnly: [broken, brokenB] }) }));
+    const brokenB: KeyEncryptionKey = {
+      ...b.kek,
+      unwrap: async () => Promise.reject(new Error("socket hang up")),
+    };
+    const error = await failure(
+      decrypt(envelope, { keyring: createKeyring({ decryptOnly: [broken, brokenB] }) }),
+    );
     expect(error.code).toBe("NO_USABLE_KEY");
     expect(error.failures.map((entry) => [entry.keyId, entry.error.code])).toEqual([
       ["a", "KMS_UNAVAILABLE"],
@@ -93,9 +108,9 @@ describe("encrypt and decrypt", () => {
         return a.kek;
       },
     });
-    expect((await failure(decrypt(envelope, { keyring: createKeyring({ discovery: discovery(false) }) }))).code).toBe(
-      "NO_USABLE_KEY",
-    );
+    expect(
+      (await failure(decrypt(envelope, { keyring: createKeyring({ discovery: discovery(false) }) }))).code,
+    ).toBe("NO_USABLE_KEY");
     expect(opened).toEqual([]);
     const result = await decrypt(envelope, { keyring: createKeyring({ discovery: discovery(true) }) });
     expect(Buffer.from(result.plaintext).toString()).toBe("x");
@@ -106,14 +121,21 @@ describe("encrypt and decrypt", () => {
     const { kek } = createMemoryKek();
     const keyring = createKeyring({ primary: kek });
     const envelope = await encrypt(Buffer.from("x"), { keyring, context });
-    for (const expectedContext of [{ tenant: "acme" }, { ...context, extra: "1" }, { ...context, tenant: "evil" }]) {
+    for (const expectedContext of [
+      { tenant: "acme" },
+      { ...context, extra: "1" },
+      { ...context, tenant: "evil" },
+    ]) {
       expect((await failure(decrypt(envelope, { keyring, expectedContext }))).code).toBe("CONTEXT_MISMATCH");
     }
   });
 
   it("key-commitment: a KEK that returns another DEK is caught before any frame is opened", async () => {
     const { kek } = createMemoryKek();
-    const envelope = await encrypt(Buffer.from("secret"), { keyring: createKeyring({ primary: kek }), context });
+    const envelope = await encrypt(Buffer.from("secret"), {
+      keyring: createKeyring({ primary: kek }),
+      context,
+    });
     const liar: KeyEncryptionKey = { ...kek, unwrap: async () => crypto.getRandomValues(new Uint8Array(32)) };
     const error = await failure(decrypt(envelope, { keyring: createKeyring({ decryptOnly: [liar] }) }));
     expect(error.code).toBe("TAMPERED");
@@ -143,11 +165,15 @@ describe("encrypt and decrypt", () => {
   it("limits: encrypt refuses more KEKs than allowed and oversized contexts", async () => {
     const keks = Array.from({ length: 3 }, (_, i) => createMemoryKek(`k${i}`).kek);
     const keyring = createKeyring({ primary: keks[0], extra: keks.slice(1) });
-    expect((await failure(encrypt(Buffer.from("x"), { keyring, limits: { maxWrappedKeys: 2 } }))).code).toBe("LIMIT_EXCEEDED");
-    expect((await failure(encrypt(Buffer.from("x"), { keyring, context: { big: "x".repeat(9000) } }))).code).toBe(
+    expect((await failure(encrypt(Buffer.from("x"), { keyring, limits: { maxWrappedKeys: 2 } }))).code).toBe(
       "LIMIT_EXCEEDED",
     );
-    expect((await failure(encrypt(Buffer.from("x"), { keyring, frameLength: 0 }))).code).toBe("INVALID_ARGUMENT");
+    expect(
+      (await failure(encrypt(Buffer.from("x"), { keyring, context: { big: "x".repeat(9000) } }))).code,
+    ).toBe("LIMIT_EXCEEDED");
+    expect((await failure(encrypt(Buffer.from("x"), { keyring, frameLength: 0 }))).code).toBe(
+      "INVALID_ARGUMENT",
+    );
   });
 
   it("an aborted signal stops encrypt and decrypt with ABORTED", async () => {

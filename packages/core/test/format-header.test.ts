@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { createKeyring, DEFAULT_LIMITS, EnvelopeError, encrypt } from "../src/index.js";
 import {
   armor,
   dearmor,
@@ -9,6 +8,7 @@ import {
   HeaderParser,
   MAGIC,
 } from "../src/format/index.js";
+import { createKeyring, DEFAULT_LIMITS, EnvelopeError, encrypt } from "../src/index.js";
 import { createMemoryKek } from "./support/memory-kek.js";
 
 async function sample(context = { tenant: "acme" }) {
@@ -47,7 +47,9 @@ describe("header format", () => {
       pushed++;
     } while (result === undefined);
     expect(pushed).toBe(whole.length);
-    expect(Buffer.from(result.header.authenticatedBytes).equals(Buffer.from(whole.authenticatedBytes))).toBe(true);
+    expect(Buffer.from(result.header.authenticatedBytes).equals(Buffer.from(whole.authenticatedBytes))).toBe(
+      true,
+    );
     expect(result.rest.length).toBe(0);
   });
 

@@ -31,7 +31,9 @@ describe("key-URI registry", () => {
 
   it("names the package to install for a known scheme that is not registered", async () => {
     const registry = createKeyUriRegistry();
-    const error = await registry.open("aws-kms://arn:aws:kms:eu-west-1:111122223333:key/x").catch((caught) => caught);
+    const error = await registry
+      .open("aws-kms://arn:aws:kms:eu-west-1:111122223333:key/x")
+      .catch((caught) => caught);
     expect(error.code).toBe("PROVIDER_NOT_INSTALLED");
     expect(error.message).toContain("@kms-envelope/aws-kms");
     expect(await codeOf(registry.open("nope://x"))).toBe("INVALID_ARGUMENT");
@@ -39,7 +41,9 @@ describe("key-URI registry", () => {
   });
 
   it("is an explicit instance: two registries share nothing", () => {
-    const one = createKeyUriRegistry([{ scheme: "memory", provider: "memory", open: () => createMemoryKek().kek }]);
+    const one = createKeyUriRegistry([
+      { scheme: "memory", provider: "memory", open: () => createMemoryKek().kek },
+    ]);
     expect(one.has("memory")).toBe(true);
     expect(createKeyUriRegistry().has("memory")).toBe(false);
   });
@@ -49,6 +53,10 @@ describe("key-URI registry", () => {
       scheme: "gcp-kms",
       location: "projects/p/locations/l/keyRings/r/cryptoKeys/k",
     });
-    expect(parseKeyList(" local://a, local://b\nlocal://c ")).toEqual(["local://a", "local://b", "local://c"]);
+    expect(parseKeyList(" local://a, local://b\nlocal://c ")).toEqual([
+      "local://a",
+      "local://b",
+      "local://c",
+    ]);
   });
 });

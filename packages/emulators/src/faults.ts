@@ -35,7 +35,9 @@ export function createFaultController(): FaultController {
       queue.length = 0;
     },
     take(operation) {
-      const index = queue.findIndex((fault) => fault.operation === undefined || fault.operation === operation);
+      const index = queue.findIndex(
+        (fault) => fault.operation === undefined || fault.operation === operation,
+      );
       if (index === -1) return undefined;
       return queue.splice(index, 1)[0];
     },

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
-import { canonicalContextBytes, EnvelopeError, type EncryptionContext } from "@kms-envelope/core";
+import { canonicalContextBytes, type EncryptionContext, EnvelopeError } from "@kms-envelope/core";
 
 /**
  * AES-256-GCM key wrapping shared by the in-memory KEK and the keystore.
@@ -61,7 +61,10 @@ export function unwrapDek(
     decipher.final();
   } catch {
     dek.fill(0);
-    throw new EnvelopeError("TAMPERED", "local wrapped key failed authentication (wrong key, version or context)");
+    throw new EnvelopeError(
+      "TAMPERED",
+      "local wrapped key failed authentication (wrong key, version or context)",
+    );
   }
   return dek;
 }

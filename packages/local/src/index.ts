@@ -1,4 +1,4 @@
-export { createLocalKek, LOCAL_PROVIDER, type LocalKekOptions } from "./local-kek.js";
+export type { AuditRecord } from "./audit-log.js";
 export {
   DEFAULT_DELETION_WAITING_DAYS,
   defaultKeystorePath,
@@ -9,5 +9,5 @@ export {
   MINIMUM_DELETION_WAITING_DAYS,
   openKeystore,
 } from "./keystore.js";
-export type { AuditRecord } from "./audit-log.js";
+export { createLocalKek, LOCAL_PROVIDER, type LocalKekOptions } from "./local-kek.js";
 export { localKeyUriProvider } from "./local-uri-provider.js";

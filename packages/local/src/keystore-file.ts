@@ -57,7 +57,9 @@ export function withFileLock<T>(path: string, action: () => T): T {
       descriptor = openSync(lockPath, "wx", 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: cannot create lock file ${lockPath}`, { cause: error });
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: cannot create lock file ${lockPath}`, {
+          cause: error,
+        });
       }
       if (lockIsStale(lockPath)) {
         try {

@@ -98,7 +98,9 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       try {
         data = JSON.parse(readFileSync(path, "utf8")) as KeystoreData;
       } catch (error) {
-        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not a readable keystore`, { cause: error });
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not a readable keystore`, {
+          cause: error,
+        });
       }
       if (data.format !== "kms-envelope-keystore" || data.version !== 1 || typeof data.keys !== "object") {
         throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} has an unknown format`);
@@ -111,7 +113,11 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
   /** A key past its deletion date is gone: reads treat it as absent and the next write purges it. */
   function live(data: KeystoreData, name: string): StoredKey | undefined {
     const key = Object.hasOwn(data.keys, name) ? data.keys[name] : undefined;
-    if (key?.state === "pending-deletion" && key.deletionDate && Date.parse(key.deletionDate) <= now().getTime()) {
+    if (
+      key?.state === "pending-deletion" &&
+      key.deletionDate &&
+      Date.parse(key.deletionDate) <= now().getTime()
+    ) {
       return undefined;
     }
     return key;
@@ -129,7 +135,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       const key = withFileLock(path, () => {
         cache = undefined;
         const data = read();
-        for (const existing of Object.keys(data.keys)) if (live(data, existing) === undefined) delete data.keys[existing];
+        for (const existing of Object.keys(data.keys))
+          if (live(data, existing) === undefined) delete data.keys[existing];
         const changed = change(data);
         writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
         cache = undefined;
@@ -153,10 +160,20 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     create(name) {
       return mutate("create", name, (data) => {
         if (!NAME_PATTERN.test(name)) {
-          throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name (${NAME_PATTERN})`);
+          throw new EnvelopeError(
+            "INVALID_ARGUMENT",
+            `keystore: "${name}" is not a valid key name (${NAME_PATTERN})`,
+          );
         }
-        if (live(data, name) !== undefined) throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" exists`);
-        const key: StoredKey = { name, createdAt: now().toISOString(), state: "enabled", primaryVersion: 1, versions: [newVersion(1)] };
+        if (live(data, name) !== undefined)
+          throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" exists`);
+        const key: StoredKey = {
+          name,
+          createdAt: now().toISOString(),
+          state: "enabled",
+          primaryVersion: 1,
+          versions: [newVersion(1)],
+        };
         data.keys[name] = key;
         return key;
       });
@@ -174,7 +191,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     rotate(name) {
       return mutate("rotate", name, (data) => {
         const key = mustGet(data, name);
-        if (key.state !== "enabled") throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
+        if (key.state !== "enabled")
+          throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
         const version = Math.max(...key.versions.map((entry) => entry.version)) + 1;
         key.versions.push(newVersion(version));
         key.primaryVersion = version;
@@ -184,7 +202,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     disable(name) {
       return mutate("disable", name, (data) => {
         const key = mustGet(data, name);
-        if (key.state === "pending-deletion") throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is pending deletion`);
+        if (key.state === "pending-deletion")
+          throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is pending deletion`);
         key.state = "disabled";
         return key;
       });
@@ -193,7 +212,10 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       return mutate("enable", name, (data) => {
         const key = mustGet(data, name);
         if (key.state === "pending-deletion") {
-          throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is pending deletion; cancel the deletion first`);
+          throw new EnvelopeError(
+            "KEY_DISABLED",
+            `keystore: key "${name}" is pending deletion; cancel the deletion first`,
+          );
         }
         key.state = "enabled";
         return key;
@@ -251,7 +273,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
   }
 
   function keystoreKek(name: string): KeyEncryptionKey {
-    if (!NAME_PATTERN.test(name)) throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name`);
+    if (!NAME_PATTERN.test(name))
+      throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name`);
     const kek: KeyEncryptionKey = {
       provider: LOCAL_PROVIDER,
       keyId: name,
@@ -273,7 +296,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       },
       async unwrap(entry, context, callOptions) {
         throwIfAborted(callOptions?.signal);
-        if (entry.keyId !== name) throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
+        if (entry.keyId !== name)
+          throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
         if (entry.wrapped.length < 4) throw new EnvelopeError("MALFORMED", "local wrapped key is too short");
         const versionNumber = Buffer.from(entry.wrapped).readUInt32BE(0);
         const key = usable(name, "unwrap");

@@ -35,7 +35,8 @@ export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
     },
     async unwrap(entry, context, callOptions) {
       throwIfAborted(callOptions?.signal);
-      if (entry.keyId !== keyId) throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
+      if (entry.keyId !== keyId)
+        throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
       return unwrapDek(key, keyId, 0, entry.wrapped, context);
     },
   };

@@ -17,7 +17,9 @@ export const localKeyUriProvider: KeyUriProvider = Object.freeze({
     }
     const given = options.keystore;
     const keystore: Keystore =
-      typeof given === "object" && given !== null ? (given as Keystore) : openKeystore({ path: typeof given === "string" ? given : undefined });
+      typeof given === "object" && given !== null
+        ? (given as Keystore)
+        : openKeystore({ path: typeof given === "string" ? given : undefined });
     return keystore.kek(name);
   },
   uriFor: (keyId: string) => `local://${keyId}`,

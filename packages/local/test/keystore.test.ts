@@ -46,7 +46,9 @@ describe("file keystore", () => {
     keystore.create("alpha");
     keystore.rotate("alpha");
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readdirSync(join(path, "..")).filter((name) => name.endsWith(".tmp") || name.endsWith(".lock"))).toEqual([]);
+    expect(
+      readdirSync(join(path, "..")).filter((name) => name.endsWith(".tmp") || name.endsWith(".lock")),
+    ).toEqual([]);
   });
 
   it("rotate adds a primary version; older versions still unwrap; the wrapped key records the version", async () => {
@@ -58,7 +60,9 @@ describe("file keystore", () => {
     const after = await encrypt(Buffer.from("v2 data"), { keyring, context });
     expect(Buffer.from((await decrypt(before, { keyring })).plaintext).toString()).toBe("v1 data");
     expect(Buffer.from((await decrypt(after, { keyring })).plaintext).toString()).toBe("v2 data");
-    const unwraps = keystore.audit().filter((entry) => entry.operation === "unwrap" && entry.outcome === "ok");
+    const unwraps = keystore
+      .audit()
+      .filter((entry) => entry.operation === "unwrap" && entry.outcome === "ok");
     expect(unwraps.map((entry) => entry.version)).toEqual([1, 2]);
   });
 
@@ -69,7 +73,9 @@ describe("file keystore", () => {
     const envelope = await encrypt(Buffer.from("data"), { keyring, context });
     keystore.disable("alpha");
     expect(await codeOf(encrypt(Buffer.from("x"), { keyring, context }))).toBe("KEY_DISABLED");
-    const failure = (await decrypt(envelope, { keyring }).catch((error: EnvelopeError) => error)) as EnvelopeError;
+    const failure = (await decrypt(envelope, { keyring }).catch(
+      (error: EnvelopeError) => error,
+    )) as EnvelopeError;
     expect(failure.code).toBe("NO_USABLE_KEY");
     expect(failure.failures[0]?.error.code).toBe("KEY_DISABLED");
     keystore.enable("alpha");
@@ -83,7 +89,9 @@ describe("file keystore", () => {
     keystore.create("alpha");
     const keyring = createKeyring({ primary: keystore.kek("alpha") });
     const envelope = await encrypt(Buffer.from("data"), { keyring, context });
-    expect(await codeOf(() => keystore.scheduleDeletion("alpha", { waitingDays: 6 }))).toBe("INVALID_ARGUMENT");
+    expect(await codeOf(() => keystore.scheduleDeletion("alpha", { waitingDays: 6 }))).toBe(
+      "INVALID_ARGUMENT",
+    );
     const scheduled = keystore.scheduleDeletion("alpha");
     expect(scheduled.state).toBe("pending-deletion");
     expect(scheduled.deletionDate).toBe("2026-01-31T00:00:00.000Z");
@@ -105,7 +113,10 @@ describe("file keystore", () => {
     keystore.rotate("alpha");
     keystore.disable("alpha");
     keystore.enable("alpha");
-    await encrypt(Buffer.from("data"), { keyring: createKeyring({ primary: keystore.kek("alpha") }), context });
+    await encrypt(Buffer.from("data"), {
+      keyring: createKeyring({ primary: keystore.kek("alpha") }),
+      context,
+    });
     await codeOf(() => keystore.rotate("missing"));
     const records = keystore.audit();
     expect(records.map((record) => `${record.operation}:${record.outcome}`)).toEqual([
@@ -117,11 +128,15 @@ describe("file keystore", () => {
       "rotate:error",
     ]);
     expect(records.at(-1)?.code).toBe("KEY_NOT_FOUND");
-    const materials = Object.values(JSON.parse(readFileSync(path, "utf8")).keys as Record<string, { versions: { material: string }[] }>)
-      .flatMap((key) => key.versions.map((version) => version.material));
+    const materials = Object.values(
+      JSON.parse(readFileSync(path, "utf8")).keys as Record<string, { versions: { material: string }[] }>,
+    ).flatMap((key) => key.versions.map((version) => version.material));
     const log = readFileSync(keystore.auditLogPath, "utf8");
     for (const material of materials) expect(log).not.toContain(material);
-    for (const record of records) expect(Object.keys(record).sort()).toEqual(expect.arrayContaining(["key", "operation", "outcome", "time"]));
+    for (const record of records)
+      expect(Object.keys(record).sort()).toEqual(
+        expect.arrayContaining(["key", "operation", "outcome", "time"]),
+      );
   });
 
   it("two processes writing at once never corrupt the file or lose an update", async () => {
@@ -136,8 +151,12 @@ describe("file keystore", () => {
     `;
     const run = (label: string) =>
       new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", script(label)], { stdio: "inherit" });
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`writer ${label} exited ${code}`))));
+        const child = spawn(process.execPath, ["--input-type=module", "-e", script(label)], {
+          stdio: "inherit",
+        });
+        child.on("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`writer ${label} exited ${code}`)),
+        );
       });
     await Promise.all([run("a"), run("b")]);
     const keystore = openKeystore({ path });

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { createKeyring, decrypt, EnvelopeError, inspect } from "@kms-envelope/core";
 import { fromHex, type VectorManifest } from "@kms-envelope/conformance";
+import { createKeyring, decrypt, EnvelopeError, inspect } from "@kms-envelope/core";
 import { describe, expect, it } from "vitest";
-import { createLocalKek } from "../src/index.js";
 // @ts-expect-error: the generator is plain JavaScript
 import { generateManifest, serialize } from "../../../test-vectors/generate.mjs";
+import { createLocalKek } from "../src/index.js";
 
 const manifestPath = new URL("../../../test-vectors/manifest.json", import.meta.url);
 const committed = readFileSync(manifestPath, "utf8");
@@ -33,7 +33,10 @@ describe("test vectors", () => {
     "positive %s decrypts to its plaintext",
     async (_id, vector) => {
       const input = vector.armored ?? fromHex(vector.envelope);
-      const result = await decrypt(input, { keyring: keyringFor(vector.keys), expectedContext: vector.context });
+      const result = await decrypt(input, {
+        keyring: keyringFor(vector.keys),
+        expectedContext: vector.context,
+      });
       expect(Buffer.from(result.plaintext).toString("hex")).toBe(vector.plaintext);
       expect(result.header.frameLength).toBe(vector.frameLength);
       expect(result.header.messageId).toBe(vector.messageId);
@@ -43,21 +46,22 @@ describe("test vectors", () => {
     },
   );
 
-  it.each(manifest.negative.map((vector) => [`${vector.id} → ${vector.code} (${vector.check})`, vector] as const))(
-    "negative %s",
-    async (_title, vector) => {
-      const input = vector.armored ? vector.envelope : fromHex(vector.envelope);
-      const error = await decrypt(input, {
-        keyring: keyringFor(vector.decrypt.keys),
-        expectedContext: vector.decrypt.expectedContext,
-        limits: vector.decrypt.limits,
-      }).then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(EnvelopeError);
-      expect((error as EnvelopeError).code).toBe(vector.code);
-      expect((error as EnvelopeError).message.startsWith(vector.check) || vector.check === vector.code).toBe(true);
-    },
-  );
+  it.each(
+    manifest.negative.map((vector) => [`${vector.id} → ${vector.code} (${vector.check})`, vector] as const),
+  )("negative %s", async (_title, vector) => {
+    const input = vector.armored ? vector.envelope : fromHex(vector.envelope);
+    const error = await decrypt(input, {
+      keyring: keyringFor(vector.decrypt.keys),
+      expectedContext: vector.decrypt.expectedContext,
+      limits: vector.decrypt.limits,
+    }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(EnvelopeError);
+    expect((error as EnvelopeError).code).toBe(vector.code);
+    expect((error as EnvelopeError).message.startsWith(vector.check) || vector.check === vector.code).toBe(
+      true,
+    );
+  });
 });

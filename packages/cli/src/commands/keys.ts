@@ -34,7 +34,12 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
     case "disable":
     case "enable":
     case "cancel-deletion": {
-      const operation = { rotate: "rotate", disable: "disable", enable: "enable", "cancel-deletion": "cancelDeletion" } as const;
+      const operation = {
+        rotate: "rotate",
+        disable: "disable",
+        enable: "enable",
+        "cancel-deletion": "cancelDeletion",
+      } as const;
       const key = keystore[operation[action]](needName());
       print(key, describe(key));
       return;
@@ -49,7 +54,12 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
       const records = keystore.audit().filter((record) => name === undefined || record.key === name);
       print(
         records,
-        records.map((r) => `${r.time}\t${r.operation}\t${r.key}${r.version ? ` v${r.version}` : ""}\t${r.outcome}${r.code ? ` ${r.code}` : ""}`).join("\n"),
+        records
+          .map(
+            (r) =>
+              `${r.time}\t${r.operation}\t${r.key}${r.version ? ` v${r.version}` : ""}\t${r.outcome}${r.code ? ` ${r.code}` : ""}`,
+          )
+          .join("\n"),
       );
       return;
     }

@@ -10,18 +10,27 @@ export const ARMOR_PREFIX = "kmse1:";
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export function armor(envelope: Uint8Array): string {
-  return ARMOR_PREFIX + Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength).toString("base64url");
+  return (
+    ARMOR_PREFIX +
+    Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength).toString("base64url")
+  );
 }
 
 export function isArmored(input: string | Uint8Array): boolean {
   if (typeof input === "string") return input.trimStart().startsWith(ARMOR_PREFIX);
   // "kmse1:" never starts a binary envelope, whose first bytes are "KMSE".
   const start = input.subarray(0, 64);
-  return Buffer.from(start.buffer, start.byteOffset, start.byteLength).toString("latin1").trimStart().startsWith(ARMOR_PREFIX);
+  return Buffer.from(start.buffer, start.byteOffset, start.byteLength)
+    .toString("latin1")
+    .trimStart()
+    .startsWith(ARMOR_PREFIX);
 }
 
 export function dearmor(text: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  const value = typeof text === "string" ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("latin1");
+  const value =
+    typeof text === "string"
+      ? text
+      : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("latin1");
   const compact = value.replace(/[\t\n\r ]/g, "");
   if (!compact.startsWith(ARMOR_PREFIX)) {
     throw new EnvelopeError("MALFORMED", `armor: armored envelopes start with "${ARMOR_PREFIX}"`);

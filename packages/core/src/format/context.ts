@@ -1,5 +1,5 @@
-import { ByteReader, ByteWriter, compareBytes, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 import { EnvelopeError } from "../errors.js";
+import { ByteReader, ByteWriter, compareBytes, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 
 /** Not secret, but authenticated: bound into the header tag and handed to every KEK. */
 export type EncryptionContext = Readonly<Record<string, string>>;
@@ -22,7 +22,8 @@ export function encodeContext(context: EncryptionContext): Uint8Array<ArrayBuffe
     if (typeof value !== "string") {
       throw new EnvelopeError("INVALID_ARGUMENT", `encryption context value for "${key}" must be a string`);
     }
-    if (key.length === 0) throw new EnvelopeError("INVALID_ARGUMENT", "encryption context keys must be non-empty");
+    if (key.length === 0)
+      throw new EnvelopeError("INVALID_ARGUMENT", "encryption context keys must be non-empty");
     if (!key.isWellFormed() || !value.isWellFormed()) {
       throw new EnvelopeError("INVALID_ARGUMENT", "encryption context strings must be well-formed Unicode");
     }
@@ -40,7 +41,10 @@ export function encodeContext(context: EncryptionContext): Uint8Array<ArrayBuffe
   }
   const encoded = writer.finish();
   if (encoded.length > FORMAT_MAX_CONTEXT_BYTES) {
-    throw new EnvelopeError("LIMIT_EXCEEDED", `encoded encryption context exceeds ${FORMAT_MAX_CONTEXT_BYTES} bytes`);
+    throw new EnvelopeError(
+      "LIMIT_EXCEEDED",
+      `encoded encryption context exceeds ${FORMAT_MAX_CONTEXT_BYTES} bytes`,
+    );
   }
   return encoded;
 }

@@ -52,12 +52,18 @@ export function writeFrameAad(
 }
 
 /** Number of regular frames and the final frame's length for a plaintext of `length` bytes. */
-export function planFrames(length: number, frameLength: number): { regularFrames: number; finalLength: number } {
+export function planFrames(
+  length: number,
+  frameLength: number,
+): { regularFrames: number; finalLength: number } {
   // The final frame carries 1..frameLength bytes, or 0 when the plaintext is empty.
   const regularFrames = length === 0 ? 0 : Math.floor((length - 1) / frameLength);
   const finalLength = length - regularFrames * frameLength;
   if (regularFrames + 1 > MAX_FRAME_COUNT) {
-    throw new EnvelopeError("LIMIT_EXCEEDED", "plaintext needs more frames than the format allows; raise the frame length");
+    throw new EnvelopeError(
+      "LIMIT_EXCEEDED",
+      "plaintext needs more frames than the format allows; raise the frame length",
+    );
   }
   return { regularFrames, finalLength };
 }
@@ -85,7 +91,10 @@ export function readFrame(reader: ByteReader, frameLength: number, sequence: num
   if (marker === FRAME_MARKER_FINAL) {
     const length = reader.u32();
     if (length > frameLength) {
-      throw new EnvelopeError("MALFORMED", "final-frame-length: the final frame is longer than the frame length");
+      throw new EnvelopeError(
+        "MALFORMED",
+        "final-frame-length: the final frame is longer than the frame length",
+      );
     }
     const ciphertext = reader.bytes(length);
     const tag = reader.bytes(TAG_LENGTH);
@@ -111,6 +120,7 @@ export function scanBody(body: Uint8Array, frameLength: number): FrameView[] {
     frames.push(frame);
     if (frame.final) break;
   }
-  if (reader.remaining !== 0) throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
+  if (reader.remaining !== 0)
+    throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
   return frames;
 }

@@ -84,7 +84,10 @@ export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Arr
   writer.u16(entries.length);
   for (const entry of entries) {
     if (!PROVIDER_ID_PATTERN.test(entry.provider)) {
-      throw new EnvelopeError("INVALID_ARGUMENT", `provider id "${entry.provider}" must match ${PROVIDER_ID_PATTERN}`);
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `provider id "${entry.provider}" must match ${PROVIDER_ID_PATTERN}`,
+      );
     }
     const keyId = utf8(entry.keyId);
     if (keyId.length === 0 || keyId.length > 0xffff || !entry.keyId.isWellFormed()) {
@@ -109,20 +112,31 @@ export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Arr
 export function decodeHeaderPrefix(input: Uint8Array, limits: Limits): EnvelopeHeader {
   const reader = new ByteReader(input);
   const magic = reader.bytes(MAGIC.length);
-  if (!magic.every((byte, i) => byte === MAGIC[i])) reject("magic", "MALFORMED", "not a kms-envelope envelope");
+  if (!magic.every((byte, i) => byte === MAGIC[i]))
+    reject("magic", "MALFORMED", "not a kms-envelope envelope");
   const version = reader.u8();
-  if (version !== FORMAT_VERSION) reject("version", "UNSUPPORTED_VERSION", `format version ${version} is not supported`);
+  if (version !== FORMAT_VERSION)
+    reject("version", "UNSUPPORTED_VERSION", `format version ${version} is not supported`);
   const suite = reader.u16();
-  if (!SUPPORTED_SUITES.has(suite)) reject("suite", "UNSUPPORTED_SUITE", `suite 0x${suite.toString(16)} is not supported`);
+  if (!SUPPORTED_SUITES.has(suite))
+    reject("suite", "UNSUPPORTED_SUITE", `suite 0x${suite.toString(16)} is not supported`);
   const messageId = reader.bytes(MESSAGE_ID_LENGTH);
   const frameLength = reader.u32();
   if (frameLength === 0) reject("frame-length", "MALFORMED", "frame length is zero");
-  if (frameLength > FORMAT_MAX_FRAME_LENGTH || frameLength > limits.maxFrameLength || frameLength < limits.minFrameLength) {
+  if (
+    frameLength > FORMAT_MAX_FRAME_LENGTH ||
+    frameLength > limits.maxFrameLength ||
+    frameLength < limits.minFrameLength
+  ) {
     reject("frame-length", "LIMIT_EXCEEDED", `frame length ${frameLength} is outside the allowed bounds`);
   }
   const contextLength = reader.u16();
   if (contextLength > limits.maxContextBytes) {
-    reject("context-length", "LIMIT_EXCEEDED", `encryption context of ${contextLength} bytes exceeds the limit`);
+    reject(
+      "context-length",
+      "LIMIT_EXCEEDED",
+      `encryption context of ${contextLength} bytes exceeds the limit`,
+    );
   }
   if (contextLength < 2) reject("context-length", "MALFORMED", "encryption context length is too short");
   const contextBytes = reader.bytes(contextLength);
@@ -156,12 +170,17 @@ function decodeWrappedKeys(reader: ByteReader, limits: Limits): WrappedKeyEntry[
   const count = reader.u16();
   if (count === 0) reject("wrapped-key-count", "MALFORMED", "the envelope has no wrapped key");
   if (count > limits.maxWrappedKeys) {
-    reject("wrapped-key-count", "LIMIT_EXCEEDED", `${count} wrapped keys exceed the limit of ${limits.maxWrappedKeys}`);
+    reject(
+      "wrapped-key-count",
+      "LIMIT_EXCEEDED",
+      `${count} wrapped keys exceed the limit of ${limits.maxWrappedKeys}`,
+    );
   }
   const entries: WrappedKeyEntry[] = [];
   for (let i = 0; i < count; i++) {
     const providerLength = reader.u8();
-    if (providerLength === 0 || providerLength > 64) reject("provider-id", "MALFORMED", "provider id length is invalid");
+    if (providerLength === 0 || providerLength > 64)
+      reject("provider-id", "MALFORMED", "provider id length is invalid");
     const provider = fromUtf8Strict(reader.bytes(providerLength));
     if (provider === undefined || !PROVIDER_ID_PATTERN.test(provider)) {
       reject("provider-id", "MALFORMED", "provider id has invalid characters");
@@ -186,13 +205,17 @@ export function decodeHeader(input: Uint8Array, limits: Limits): EnvelopeHeader 
   try {
     return decodeHeaderPrefix(input, limits);
   } catch (error) {
-    if (error instanceof NeedMoreBytes) throw new EnvelopeError("MALFORMED", "header: the envelope ends inside its header");
+    if (error instanceof NeedMoreBytes)
+      throw new EnvelopeError("MALFORMED", "header: the envelope ends inside its header");
     throw error;
   }
 }
 
 /** Header bytes with a different wrapped-key list; the authenticated part and tag are copied as they are. */
-export function replaceWrappedKeys(header: EnvelopeHeader, entries: readonly WrappedKeyEntry[]): Uint8Array<ArrayBuffer> {
+export function replaceWrappedKeys(
+  header: EnvelopeHeader,
+  entries: readonly WrappedKeyEntry[],
+): Uint8Array<ArrayBuffer> {
   const list = encodeWrappedKeys(entries);
   const out = new Uint8Array(header.authenticatedBytes.length + TAG_LENGTH + list.length);
   out.set(header.authenticatedBytes, 0);
