@@ -1,0 +1,79 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { armor, createKeyring, encrypt } from "@kms-envelope/core";
+import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createAwsKmsKek } from "../src/index.js";
+
+const run = promisify(execFile);
+const PACKAGE = dirname(dirname(fileURLToPath(import.meta.url)));
+const CORE = join(PACKAGE, "..", "core");
+
+// The reader: a program whose node_modules hold only core and aws-kms (linked
+// to their built packages), opening the key from its URI as a config would.
+const READER = `
+import { createKeyringFromUris, createKeyUriRegistry, decrypt } from "@kms-envelope/core";
+import { awsKmsUriProvider } from "@kms-envelope/aws-kms";
+for (const absent of ["@kms-envelope/emulators", "@kms-envelope/local", "@kms-envelope/conformance"]) {
+  const found = await import(absent).then(() => true, () => false);
+  if (found) throw new Error(absent + " must not be resolvable here");
+}
+const registry = createKeyUriRegistry([awsKmsUriProvider]);
+const clientConfig = { endpoint: process.env.KMS_ENDPOINT, credentials: JSON.parse(process.env.KMS_CREDENTIALS) };
+const keyring = await createKeyringFromUris([process.env.KMS_KEY_URI], { registry, providerOptions: { "aws-kms": { clientConfig } } });
+const { plaintext, header } = await decrypt(process.argv[2], { keyring, expectedContext: { app: "fresh" } });
+process.stdout.write(JSON.stringify({ text: new TextDecoder().decode(plaintext), keyIds: header.wrappedKeys.map((k) => k.keyId) }));
+`;
+
+let emulator: AwsKmsEmulator;
+let app: string;
+beforeAll(async () => {
+  // The child imports the built package: a stale dist would test old code.
+  const built = await stat(join(PACKAGE, "dist", "index.js")).catch(() => undefined);
+  const source = await stat(join(PACKAGE, "src", "aws-kms-kek.ts"));
+  if (built === undefined || built.mtimeMs < source.mtimeMs) {
+    throw new Error(
+      "packages/aws-kms/dist is missing or stale: run `pnpm --filter @kms-envelope/aws-kms run build`",
+    );
+  }
+  emulator = await startAwsKmsEmulator();
+  app = await mkdtemp(join(tmpdir(), "aws-kms-fresh-"));
+  await mkdir(join(app, "node_modules", "@kms-envelope"), { recursive: true });
+  await symlink(CORE, join(app, "node_modules", "@kms-envelope", "core"), "dir");
+  await symlink(PACKAGE, join(app, "node_modules", "@kms-envelope", "aws-kms"), "dir");
+  await writeFile(join(app, "package.json"), JSON.stringify({ type: "module", private: true }));
+  await writeFile(join(app, "reader.mjs"), READER);
+});
+afterAll(async () => {
+  await emulator?.close();
+  if (app !== undefined) await rm(app, { recursive: true, force: true });
+});
+
+it("an envelope made with an AWS KEK decrypts in a fresh process with only core + aws-kms", async () => {
+  const key = emulator.createKey({ alias: "alias/fresh", region: "eu-west-1" });
+  const kek = createAwsKmsKek({ keyId: key.aliasArn!, client: emulator.client({ region: "eu-west-1" }) });
+  const envelope = await encrypt(new TextEncoder().encode("read me elsewhere"), {
+    keyring: createKeyring({ primary: kek }),
+    context: { app: "fresh" },
+  });
+  emulator.calls.reset();
+  const { stdout } = await run(process.execPath, ["reader.mjs", armor(envelope)], {
+    cwd: app,
+    // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
+    env: {
+      PATH: process.env.PATH ?? "",
+      KMS_ENDPOINT: emulator.endpoint,
+      KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
+      KMS_KEY_URI: `aws-kms://${key.arn}`,
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    timeout: 20_000,
+  });
+  expect(JSON.parse(stdout)).toEqual({ text: "read me elsewhere", keyIds: [key.arn] });
+  // The child really asked KMS: one Decrypt, in the key's region.
+  expect(emulator.calls.count("Decrypt")).toBe(1);
+});
