@@ -1,0 +1,191 @@
+import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createKeyring, encrypt } from "@kms-envelope/core";
+import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@kms-envelope/emulators/azure";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAzureKeyVaultKek } from "../src/index.js";
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const coreDir = resolve(packageDir, "../core");
+
+interface PackageJson {
+  name: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8")) as PackageJson;
+
+/** Where `name` resolves from `fromDir`, by Node's rule: the nearest node_modules/name upwards. */
+function packageDirFrom(fromDir: string, name: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name, "package.json");
+    if (existsSync(candidate)) return realpathSync(dirname(candidate));
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Every package a production install of `dir` brings: dependencies, optional ones, and required peers. */
+function productionClosure(dir: string): Set<string> {
+  const seen = new Map<string, string>();
+  const visit = (from: string) => {
+    const manifest = readJson(join(from, "package.json"));
+    const requiredPeers = Object.keys(manifest.peerDependencies ?? {}).filter(
+      (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true,
+    );
+    const names = [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.optionalDependencies ?? {}),
+      ...requiredPeers,
+    ];
+    for (const name of names) {
+      const found = packageDirFrom(from, name);
+      if (found === undefined || seen.has(`${name}@${found}`)) continue;
+      seen.set(`${name}@${found}`, name);
+      visit(found);
+    }
+  };
+  visit(dir);
+  return new Set(seen.values());
+}
+
+describe("install tree", () => {
+  it("production dependencies hold no other cloud's SDK, no other provider, and no @azure/identity", () => {
+    const closure = productionClosure(packageDir);
+    expect(closure).toContain("@azure/keyvault-keys");
+    expect(closure).toContain("@kms-envelope/core");
+    const forbidden = [...closure].filter(
+      (name) =>
+        /^@aws-sdk\/|^@smithy\/|^@google-cloud\/|^google-gax$|^@grpc\/|^@azure\/identity$|^@azure\/msal-/.test(
+          name,
+        ) ||
+        (name.startsWith("@kms-envelope/") && name !== "@kms-envelope/core"),
+    );
+    expect(forbidden).toEqual([]);
+  });
+});
+
+describe("a fresh process with only core + azure-keyvault installed", () => {
+  let emulator: AzureKeyVaultEmulator;
+  let app: string;
+
+  beforeAll(async () => {
+    emulator = await startAzureKeyVaultEmulator();
+    // The published shape: dist + package.json, built now from this checkout.
+    execFileSync(
+      process.execPath,
+      [join(packageDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      {
+        cwd: packageDir,
+      },
+    );
+    app = mkdtempSync(join(tmpdir(), "kms-envelope-azure-app-"));
+    const modules = join(app, "node_modules");
+    for (const [name, dir] of [
+      ["@kms-envelope/core", coreDir],
+      ["@kms-envelope/azure-keyvault", packageDir],
+    ] as const) {
+      // Copied, not linked: a link would let Node find the workspace's dev dependencies next to the source.
+      mkdirSync(join(modules, name), { recursive: true });
+      cpSync(join(dir, "package.json"), join(modules, name, "package.json"));
+      cpSync(join(dir, "dist"), join(modules, name, "dist"), { recursive: true });
+    }
+    // Third-party dependencies: linked to their store copies, which see only their own dependencies.
+    for (const name of Object.keys(readJson(join(packageDir, "package.json")).dependencies ?? {})) {
+      if (name.startsWith("@kms-envelope/")) continue;
+      mkdirSync(dirname(join(modules, name)), { recursive: true });
+      symlinkSync(packageDirFrom(packageDir, name)!, join(modules, name), "dir");
+    }
+    writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  it("decrypts an envelope made in this process, with a stub credential and no @azure/identity", async () => {
+    const key = await emulator.createKey("fresh-process");
+    const kek = createAzureKeyVaultKek({
+      keyId: key.id,
+      credential: emulator.credential,
+      clientOptions: emulator.clientOptions(),
+    });
+    const plaintext = randomBytes(1000);
+    const context = { purpose: "fresh-process" };
+    const envelope = await encrypt(plaintext, { keyring: createKeyring({ primary: kek }), context });
+    const token = await emulator.credential.getToken("https://vault.azure.net/.default");
+    const input = JSON.stringify({
+      keyId: key.id,
+      ca: emulator.ca,
+      token: token?.token,
+      context,
+      envelope: Buffer.from(envelope).toString("base64"),
+    });
+    const output = await new Promise<string>((done, fail) => {
+      const child = execFile(
+        process.execPath,
+        ["decrypt.mjs"],
+        { cwd: app, timeout: 20_000 },
+        (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
+      );
+      child.stdin?.end(input);
+    });
+    const result = JSON.parse(output) as Record<string, unknown>;
+    expect(Buffer.from(result.plaintext as string, "base64")).toEqual(plaintext);
+    expect(result.resolvedIdentity).toBe(false);
+    expect(result.cloudSdks).toEqual([]);
+    // Without a credential and without @azure/identity, the error names the package to install.
+    expect(result.noCredential).toEqual({ code: "PROVIDER_NOT_INSTALLED", mentionsIdentity: true });
+    expect(emulator.calls.count("UnwrapKey")).toBe(1);
+  });
+});
+
+/** Imports nothing but core and azure-keyvault; records every module specifier it resolves. */
+const CHILD_SCRIPT = `
+import { registerHooks } from "node:module";
+const resolved = [];
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    resolved.push(specifier);
+    return nextResolve(specifier, context);
+  },
+});
+const { createKeyring, decrypt } = await import("@kms-envelope/core");
+const { createAzureKeyVaultKek } = await import("@kms-envelope/azure-keyvault");
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const input = JSON.parse(text);
+const credential = { getToken: async () => ({ token: input.token, expiresOnTimestamp: Date.now() + 60_000 }) };
+const clientOptions = { tlsOptions: { ca: input.ca }, disableChallengeResourceVerification: true };
+const kek = createAzureKeyVaultKek({ keyId: input.keyId, credential, clientOptions });
+const { plaintext } = await decrypt(Buffer.from(input.envelope, "base64"), {
+  keyring: createKeyring({ primary: kek }),
+  expectedContext: input.context,
+});
+const resolvedIdentity = resolved.some((specifier) => specifier.includes("@azure/identity"));
+const cloudSdks = resolved.filter((specifier) => /@aws-sdk|@google-cloud|@kms-envelope\\/(?!core|azure-keyvault)/.test(specifier));
+let noCredential;
+try {
+  await createAzureKeyVaultKek({ keyId: input.keyId, clientOptions }).wrap(new Uint8Array(32), {});
+} catch (error) {
+  noCredential = { code: error.code, mentionsIdentity: error.message.includes("@azure/identity") };
+}
+process.stdout.write(JSON.stringify({ plaintext: Buffer.from(plaintext).toString("base64"), resolvedIdentity, cloudSdks, noCredential }));
+`;
