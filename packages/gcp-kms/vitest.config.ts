@@ -1,3 +1,12 @@
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({ test: { include: ["test/**/*.test.ts"], testTimeout: 30_000 } });
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // No test may look for Google credentials or the metadata server.
+    env: { METADATA_SERVER_DETECTION: "none", GOOGLE_APPLICATION_CREDENTIALS: "" },
+    setupFiles: ["test/network-guard.ts"],
+  },
+});

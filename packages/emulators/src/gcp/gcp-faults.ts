@@ -11,7 +11,7 @@ import type { StatusName } from "./status.js";
  *   the service's own check of the client's CRC32C fails (INVALID_ARGUMENT).
  * - "unverified": the response claims the request checksums were not verified
  *   (`verified*Crc32c: false`), as when a request lost its checksum fields.
- * - "wrong-name": Encrypt answers with another key version's name.
+ * - "wrong-name": Encrypt answers with the name of a version of another key.
  * - "status": the call fails with the given gRPC status and message.
  */
 export type GcpFaultKind = "corrupt-response" | "corrupt-request" | "unverified" | "wrong-name" | "status";

@@ -130,10 +130,7 @@ export function createKmsService(options: KmsServiceOptions) {
       const ciphertext = store.sealSymmetric(key, version, plaintext, aad);
       const verified = fault?.kind !== "unverified";
       return {
-        name:
-          fault?.kind === "wrong-name"
-            ? `${key.name}/cryptoKeyVersions/${key.versions.length + 7}`
-            : version.name,
+        name: fault?.kind === "wrong-name" ? `${key.name}-other/cryptoKeyVersions/1` : version.name,
         ciphertext: fault?.kind === "corrupt-response" ? flip(ciphertext) : ciphertext,
         ciphertextCrc32c: crcOf(ciphertext),
         verifiedPlaintextCrc32c: verified && r.plaintextCrc32c !== undefined && r.plaintextCrc32c !== null,

@@ -1,0 +1,106 @@
+import { EnvelopeError, type ErrorCode } from "@kms-envelope/core";
+
+/** gRPC status codes (google.rpc.Code); the REST fallback reports the same numbers. */
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  1: "CANCELLED",
+  2: "UNKNOWN",
+  3: "INVALID_ARGUMENT",
+  4: "DEADLINE_EXCEEDED",
+  5: "NOT_FOUND",
+  6: "ALREADY_EXISTS",
+  7: "PERMISSION_DENIED",
+  8: "RESOURCE_EXHAUSTED",
+  9: "FAILED_PRECONDITION",
+  10: "ABORTED",
+  11: "OUT_OF_RANGE",
+  12: "UNIMPLEMENTED",
+  13: "INTERNAL",
+  14: "UNAVAILABLE",
+  15: "DATA_LOSS",
+  16: "UNAUTHENTICATED",
+};
+
+/**
+ * The one table from Cloud KMS status to core code. gax gives gRPC and REST
+ * errors the same numeric `code`, so both transports map identically.
+ * INVALID_ARGUMENT is refined per operation below: on a decrypt it means the
+ * ciphertext or its AAD is wrong, which is what TAMPERED means to a caller.
+ */
+export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
+  PERMISSION_DENIED: "KEY_ACCESS_DENIED",
+  UNAUTHENTICATED: "KEY_ACCESS_DENIED",
+  NOT_FOUND: "KEY_NOT_FOUND",
+  // Disabled, destroyed or scheduled-for-destruction versions, and keys without a primary.
+  FAILED_PRECONDITION: "KEY_DISABLED",
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  OUT_OF_RANGE: "INVALID_ARGUMENT",
+  RESOURCE_EXHAUSTED: "KMS_THROTTLED",
+  UNAVAILABLE: "KMS_UNAVAILABLE",
+  DEADLINE_EXCEEDED: "KMS_UNAVAILABLE",
+  CANCELLED: "ABORTED",
+  DATA_LOSS: "KMS_INTEGRITY",
+};
+
+export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
+
+const DECRYPTS: ReadonlySet<KmsOperation> = new Set(["Decrypt", "AsymmetricDecrypt"]);
+
+export function statusCodeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** Maps anything a client call threw onto an `EnvelopeError`, the SDK error (scrubbed) as `cause`. */
+export function mapKmsError(
+  operation: KmsOperation,
+  keyId: string,
+  error: unknown,
+  signal?: AbortSignal,
+): EnvelopeError {
+  if (error instanceof EnvelopeError) return error;
+  scrub(error);
+  if (signal?.aborted)
+    return new EnvelopeError("ABORTED", `Cloud KMS ${operation} was aborted`, { cause: error });
+  const status = STATUS_NAMES[statusCodeOf(error) ?? -1];
+  if (status === undefined) {
+    return new EnvelopeError("KMS_ERROR", `Cloud KMS ${operation} on ${keyId} failed`, { cause: error });
+  }
+  // gRPC errors carry the service's message in `details`; REST ones in `message` (and `details` is not a string).
+  const details = (error as { details?: unknown }).details;
+  const detail = (
+    typeof details === "string" && details !== "" ? details : String((error as Error).message ?? "")
+  ).slice(0, 300);
+  let code: ErrorCode = STATUS_TO_CODE[status] ?? "KMS_ERROR";
+  if (status === "INVALID_ARGUMENT" && /checksum/i.test(detail)) {
+    // Cloud KMS saw other bytes than we checksummed: corrupted in transit.
+    code = "KMS_INTEGRITY";
+  } else if (status === "INVALID_ARGUMENT" && DECRYPTS.has(operation)) {
+    code = "TAMPERED";
+  }
+  return new EnvelopeError(code, `Cloud KMS ${operation} on ${keyId} failed: ${status}: ${detail}`, {
+    cause: error,
+    // INTERNAL and UNKNOWN are transient per Google's guidance; integrity failures are worth one more try.
+    ...(status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" ? { retryable: true } : {}),
+  });
+}
+
+/**
+ * The REST transport wraps HTTP failures (401/403) around the gaxios error,
+ * whose `config` holds the request body: for Encrypt, the DEK in base64.
+ * Strip request and response objects from the whole cause chain so no
+ * `cause` we hand out can carry key material.
+ */
+function scrub(error: unknown, depth = 0): void {
+  if (error === null || typeof error !== "object" || depth > 8) return;
+  const record = error as Record<string, unknown>;
+  for (const field of ["config", "request", "response", "requestOptions"]) {
+    if (field in record) {
+      try {
+        delete record[field];
+      } catch {
+        // Non-configurable: leave it, nothing we can do short of not passing the cause.
+      }
+    }
+  }
+  scrub(record.cause, depth + 1);
+}
