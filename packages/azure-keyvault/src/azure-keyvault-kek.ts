@@ -1,14 +1,10 @@
-import { constants, createPublicKey, publicEncrypt } from "node:crypto";
+import { constants, publicEncrypt } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
-import {
-  CryptographyClient,
-  type CryptographyClientOptions,
-  KeyClient,
-  type KeyVaultKey,
-} from "@azure/keyvault-keys";
+import type { CryptographyClientOptions, KeyVaultKey } from "@azure/keyvault-keys";
 import { EnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
 import { loadDefaultCredential } from "./credential.js";
 import { toKeyVaultError } from "./errors.js";
+import { createKeyCache } from "./key-cache.js";
 import { type KeyVaultKeyId, parseKeyId, tryParseKeyId } from "./key-id.js";
 
 export const AZURE_KEYVAULT_PROVIDER = "azure-keyvault";
@@ -32,12 +28,6 @@ export interface AzureKeyVaultKekOptions {
   wrapLocally?: boolean | undefined;
   /** How long a key read (its current version, attributes, public key) is trusted. Default 5 minutes. */
   keyCacheMs?: number | undefined;
-}
-
-interface CachedKey {
-  readonly key: KeyVaultKey;
-  readonly crypto: CryptographyClient;
-  readonly at: number;
 }
 
 const DEFAULT_KEY_CACHE_MS = 5 * 60_000;
@@ -67,53 +57,22 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
       `unsupported Key Vault wrap algorithm "${String(options.algorithm)}"`,
     );
   }
-  const clientOptions = options.clientOptions ?? {};
   let credential: Promise<TokenCredential> | undefined;
-  let keyClient: Promise<KeyClient> | undefined;
-  // Keyed by version, "" for the current one: one keys/get per version per keyCacheMs.
-  const cache = new Map<string, CachedKey>();
-
   const getCredential = () => {
     credential ??=
       options.credential === undefined ? loadDefaultCredential() : Promise.resolve(options.credential);
+    // A failed load (no @azure/identity) is retried on the next call rather than remembered.
     credential.catch(() => {
       credential = undefined;
     });
     return credential;
   };
-  const getKeyClient = () => {
-    keyClient ??= getCredential().then((c) => new KeyClient(configured.vaultUrl, c, { ...clientOptions }));
-    keyClient.catch(() => {
-      keyClient = undefined;
-    });
-    return keyClient;
-  };
-
-  /** The key (public part and attributes) at `version`, "" for the current version. */
-  async function readKey(version: string, signal: AbortSignal | undefined): Promise<CachedKey> {
-    const cached = cache.get(version);
-    if (cached !== undefined && Date.now() - cached.at < keyCacheMs) return cached;
-    try {
-      const client = await getKeyClient();
-      throwIfAborted(signal);
-      const key = await client.getKey(configured.name, { version, ...abortOption(signal) });
-      // Built from the key itself, the CryptographyClient skips its own keys/get.
-      const entry = {
-        key,
-        crypto: new CryptographyClient(key, await getCredential(), { ...clientOptions }),
-        at: Date.now(),
-      };
-      cache.set(version, entry);
-      if (key.properties.version !== undefined) cache.set(key.properties.version, entry);
-      return entry;
-    } catch (error) {
-      throw toKeyVaultError(
-        error,
-        "get",
-        version === "" ? configured.unversioned : `${configured.unversioned}/${version}`,
-      );
-    }
-  }
+  const keys = createKeyCache({
+    keyId: configured,
+    credential: getCredential,
+    clientOptions: options.clientOptions ?? {},
+    ttlMs: keyCacheMs,
+  });
 
   function algorithmFor(key: KeyVaultKey): AzureWrapAlgorithm {
     if (options.algorithm !== undefined) return options.algorithm;
@@ -136,27 +95,6 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
     if (key.keyOperations !== undefined && !key.keyOperations.includes("wrapKey")) {
       throw new EnvelopeError("KEY_ACCESS_DENIED", `Key Vault key ${key.id} does not permit wrapKey`);
     }
-  }
-
-  /** RSA-OAEP-256 with the public JWK: the same bytes the service's wrapkey makes. */
-  function wrapWithPublicKey(key: KeyVaultKey, dek: Uint8Array): Uint8Array {
-    const { n, e } = key.key ?? {};
-    if (n === undefined || e === undefined) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `wrapLocally needs an RSA key; ${key.id} has no public key`,
-      );
-    }
-    const jwk = {
-      kty: "RSA",
-      n: Buffer.from(n).toString("base64url"),
-      e: Buffer.from(e).toString("base64url"),
-    };
-    const publicKey = createPublicKey({ key: jwk, format: "jwk" });
-    return publicEncrypt(
-      { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
-      dek,
-    );
   }
 
   function expectedWrappedLength(key: KeyVaultKey, algorithm: AzureWrapAlgorithm): number | undefined {
@@ -184,20 +122,22 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
       // Key Vault's wrap takes no AAD: the context is bound by the envelope's header tag and commitment.
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const { key, crypto: cryptoClient } = await readKey(configured.version ?? "", signal);
+      const { key, crypto: cryptoClient, publicKey } = await keys.read(configured.version ?? "", signal);
       const keyId = key.id ?? configured.id;
       const algorithm = algorithmFor(key);
       let wrapped: Uint8Array;
-      if (options.wrapLocally === true && algorithm === "RSA-OAEP-256") {
-        checkUsable(key);
-        wrapped = wrapWithPublicKey(key, dek);
-      } else {
-        if (options.wrapLocally === true) {
+      if (options.wrapLocally === true) {
+        if (publicKey === undefined || algorithm !== "RSA-OAEP-256") {
           throw new EnvelopeError(
             "INVALID_ARGUMENT",
             `wrapLocally needs an RSA key; ${keyId} wraps with ${algorithm}`,
           );
         }
+        checkUsable(key);
+        // RSA-OAEP-256 with the public JWK: the same construction as the service's wrapkey.
+        const padding = constants.RSA_PKCS1_OAEP_PADDING;
+        wrapped = publicEncrypt({ key: publicKey, padding, oaepHash: "sha256" }, dek);
+      } else {
         try {
           const result = await cryptoClient.wrapKey(algorithm, dek, abortOption(signal));
           if (result.keyID !== undefined && result.keyID !== keyId) {
@@ -223,7 +163,7 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
       throwIfAborted(signal);
       const entryKey = checkEntryKeyId(entry.keyId);
       // Exactly the recorded version: never "the current one", which rotation changes.
-      const { key, crypto: cryptoClient } = await readKey(entryKey.version ?? "", signal);
+      const { key, crypto: cryptoClient } = await keys.read(entryKey.version ?? "", signal);
       const keyId = key.id ?? entryKey.id;
       const algorithm = algorithmFor(key);
       const expected = expectedWrappedLength(key, algorithm);

@@ -231,6 +231,18 @@ describe("faults and retries", () => {
     await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
   });
 
+  it("a burst of first wraps shares one keys/get; an aborted waiter leaves the others alone", async () => {
+    const key = await emulator.createKey(uniqueName("burst"));
+    const kek = kekFor(key.id);
+    emulator.faults.inject({ kind: "latency", operation: "GetKey", delayMs: 300 });
+    const aborted = kek.wrap(randomBytes(32), CONTEXT, { signal: AbortSignal.timeout(50) });
+    const wraps = Array.from({ length: 20 }, () => kek.wrap(randomBytes(32), CONTEXT));
+    await expectCode(aborted, "ABORTED");
+    expect((await Promise.all(wraps)).every((item) => item.keyId === key.kid)).toBe(true);
+    expect(emulator.calls.count("GetKey")).toBe(1);
+    expect(emulator.calls.count("WrapKey")).toBe(20);
+  });
+
   it("an AbortSignal cancels a slow call with ABORTED", async () => {
     const key = await emulator.createKey(uniqueName("abort"));
     const kek = kekFor(key.id);
