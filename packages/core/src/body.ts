@@ -1,4 +1,4 @@
-import { openFrame, sealFrame } from "./crypto/aes-gcm.js";
+import { createFrameCipher, openFrame, sealFrame } from "./crypto/aes-gcm.js";
 import { EnvelopeError } from "./errors.js";
 import {
   FINAL_FRAME_HEADER_LENGTH,
@@ -35,13 +35,14 @@ export class FrameSealer {
   }
 
   /**
-   * Seals the next frame and returns its wire bytes as three fresh chunks
-   * (marker and length, ciphertext, tag) so a stream can pass them on
-   * without copying the ciphertext.
+   * Seals the next frame and hands its wire bytes to `emit` as fresh chunks
+   * (marker and length, ciphertext in slices of at most `slice` bytes, tag),
+   * so a stream passes them on without copying. Small slices keep each
+   * allocation below malloc's mmap threshold and let the garbage collector
+   * reclaim them early: that is what keeps a stream's RSS flat.
    */
-  sealParts(plaintext: Uint8Array, final: boolean): [Buffer, Buffer, Buffer] {
+  sealTo(plaintext: Uint8Array, final: boolean, emit: (chunk: Buffer) => void, slice: number): void {
     this.next(plaintext, final);
-    const { ciphertext, tag } = sealFrame(this.frameKey, this.nonce, this.aad, plaintext);
     let prefix: Buffer;
     if (final) {
       prefix = Buffer.allocUnsafe(FINAL_FRAME_HEADER_LENGTH);
@@ -50,7 +51,13 @@ export class FrameSealer {
     } else {
       prefix = Buffer.from(REGULAR_PREFIX);
     }
-    return [prefix, ciphertext, tag];
+    emit(prefix);
+    const cipher = createFrameCipher(this.frameKey, this.nonce, this.aad);
+    for (let at = 0; at < plaintext.length; at += slice) {
+      emit(cipher.update(plaintext.subarray(at, Math.min(at + slice, plaintext.length))));
+    }
+    cipher.final();
+    emit(cipher.getAuthTag());
   }
 
   private next(plaintext: Uint8Array, final: boolean): number {

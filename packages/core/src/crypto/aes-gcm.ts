@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { type CipherGCM, createCipheriv, createDecipheriv } from "node:crypto";
 import { EnvelopeError } from "../errors.js";
 import { NONCE_LENGTH, TAG_LENGTH } from "../format/constants.js";
 import { writeNonce } from "../format/frame.js";
@@ -14,7 +14,11 @@ export function computeHeaderTag(frameKey: Uint8Array, authenticatedHeader: Uint
   return cipher.getAuthTag();
 }
 
-export function verifyHeaderTag(frameKey: Uint8Array, authenticatedHeader: Uint8Array, tag: Uint8Array): void {
+export function verifyHeaderTag(
+  frameKey: Uint8Array,
+  authenticatedHeader: Uint8Array,
+  tag: Uint8Array,
+): void {
   const decipher = createDecipheriv(ALGORITHM, frameKey, HEADER_NONCE, { authTagLength: TAG_LENGTH });
   decipher.setAAD(authenticatedHeader);
   decipher.setAuthTag(tag);
@@ -23,6 +27,13 @@ export function verifyHeaderTag(frameKey: Uint8Array, authenticatedHeader: Uint8
   } catch {
     throw new EnvelopeError("TAMPERED", "header-tag: the header failed authentication");
   }
+}
+
+/** A cipher for one frame with its AAD set; the caller feeds the plaintext in any number of updates. */
+export function createFrameCipher(frameKey: Uint8Array, nonce: Uint8Array, aad: Uint8Array): CipherGCM {
+  const cipher = createCipheriv(ALGORITHM, frameKey, nonce, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(aad);
+  return cipher;
 }
 
 /** Encrypts one frame; returns ciphertext and tag (both fresh buffers from OpenSSL). */

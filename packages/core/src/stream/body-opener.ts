@@ -9,7 +9,7 @@ import {
   TAG_LENGTH,
 } from "../format/constants.js";
 import { FRAME_AAD_LENGTH, writeFrameAad, writeNonce } from "../format/frame.js";
-import type { Emit } from "./body-sealer.js";
+import { type Emit, OUTPUT_SLICE } from "./body-sealer.js";
 
 type State = "marker" | "final-length" | "ciphertext" | "tag" | "done";
 
@@ -90,7 +90,8 @@ export class BodyOpener {
           break;
         }
         case "ciphertext": {
-          const take = Math.min(this.remaining, length - at);
+          // Slices bound each plaintext allocation (see OUTPUT_SLICE).
+          const take = Math.min(this.remaining, length - at, OUTPUT_SLICE);
           const plaintext = this.decipher!.update(chunk.subarray(at, at + take));
           if (plaintext.length > 0) this.parts.push(plaintext);
           this.remaining -= take;

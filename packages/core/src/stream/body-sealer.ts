@@ -1,6 +1,9 @@
 import { FrameSealer } from "../body.js";
 import { zero } from "../crypto/memory.js";
 
+/** Largest chunk a stream emits: see `FrameSealer.sealTo` for why it is small. */
+export const OUTPUT_SLICE = 64 * 1024;
+
 /** Receives sealed bytes; the chunks are fresh and owned by the receiver. */
 export type Emit = (chunk: Uint8Array) => void;
 
@@ -73,6 +76,6 @@ export class BodySealer {
   }
 
   private emitFrame(plaintext: Uint8Array, final: boolean, emit: Emit): void {
-    for (const part of this.sealer.sealParts(plaintext, final)) emit(part);
+    this.sealer.sealTo(plaintext, final, emit, OUTPUT_SLICE);
   }
 }
