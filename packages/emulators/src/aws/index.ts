@@ -60,6 +60,13 @@ export interface InjectedError {
   readonly operation?: string;
 }
 
+/** A KMSClient config whose connection settings are all set. */
+export type EmulatorClientConfig = KMSClientConfig & {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+};
+
 export interface AwsKmsEmulator {
   /** http://127.0.0.1:port, for the client's `endpoint`. */
   readonly endpoint: string;
@@ -68,7 +75,7 @@ export interface AwsKmsEmulator {
   /** Static credentials allowed every operation. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Config for a KMSClient that talks to the emulator (static credentials, explicit endpoint and region). */
-  clientConfig(options?: EmulatorClientOptions): KMSClientConfig;
+  clientConfig(options?: EmulatorClientOptions): EmulatorClientConfig;
   /** A real KMSClient for the emulator; destroyed by `close()`. */
   client(options?: EmulatorClientOptions): KMSClient;
   /** Creates a key directly in the emulator's state (no call is counted). */
@@ -119,7 +126,8 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     const operation =
       typeof target === "string" && target.startsWith("TrentService.") ? target.slice(13) : undefined;
     calls.record(operation ?? "(unknown)");
-    if (request.method !== "POST" || operation === undefined) {
+    // An unknown target is refused before authentication: there is nothing to authorize.
+    if (request.method !== "POST" || operation === undefined || !Object.hasOwn(OPERATIONS, operation)) {
       throw kmsError("UnknownOperationException", "");
     }
     const { principal, region: requestRegion } = verifySigV4(
@@ -193,7 +201,7 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const clientConfig = (clientOptions: EmulatorClientOptions = {}): KMSClientConfig => {
+  const clientConfig = (clientOptions: EmulatorClientOptions = {}): EmulatorClientConfig => {
     let credentials = root;
     if (clientOptions.allow !== undefined) {
       credentials = {
