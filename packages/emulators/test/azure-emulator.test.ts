@@ -84,7 +84,7 @@ describe("Azure Key Vault emulator over HTTPS", () => {
     });
     expect(disabled.properties.enabled).toBe(false);
     expect((await client.getKey("lifecycle")).properties.enabled).toBe(true);
-    const poller = await client.beginDeleteKey("lifecycle", { updateIntervalInMs: 10 });
+    const poller = await client.beginDeleteKey("lifecycle", { intervalInMs: 10 });
     const deleted = await poller.pollUntilDone();
     expect(deleted.name).toBe("lifecycle");
     const missing = await rejection(client.getKey("lifecycle"));
@@ -156,6 +156,34 @@ describe("Azure Key Vault emulator over HTTPS", () => {
     expect(failure.details).toMatchObject({
       error: { code: "Forbidden", innerError: { code: "ForbiddenByPolicy" } },
     });
+  });
+
+  it("serves on localhost too: the SDK parses kids with a host name and a port", async () => {
+    const other = await startAzureKeyVaultEmulator({ host: "localhost" });
+    try {
+      expect(other.vaultUrl).toMatch(/^https:\/\/localhost:\d+$/);
+      const key = await other.client().createRsaKey("hosted");
+      expect(key.id?.startsWith(`${other.vaultUrl}/keys/hosted/`)).toBe(true);
+      const crypto = other.cryptographyClient(key.id!);
+      const dek = randomBytes(32);
+      const wrapped = await crypto.wrapKey("RSA-OAEP-256", dek);
+      expect(Buffer.from((await crypto.unwrapKey("RSA-OAEP-256", wrapped.result)).result)).toEqual(dek);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("refuses an operation the key's key_ops leave out", async () => {
+    const key = await emulator.client().createRsaKey("wrap-only", { keyOps: ["wrapKey"] });
+    // Built from the kid string, the CryptographyClient reads the key and checks key_ops itself first;
+    // a client on a raw kid with no get permission goes straight to the service.
+    const crypto = emulator.cryptographyClient(key.id!, {
+      credential: emulator.credentialWith(["wrapKey", "unwrapKey"]),
+    });
+    const wrapped = await crypto.wrapKey("RSA-OAEP-256", randomBytes(32));
+    const failure = await rejection(crypto.unwrapKey("RSA-OAEP-256", wrapped.result));
+    expect(failure.statusCode).toBe(403);
+    expect(failure.details).toMatchObject({ error: { innerError: { code: "KeyOperationForbidden" } } });
   });
 
   it("injects throttling with Retry-After (retried by the SDK), 5xx, resets and latency", async () => {

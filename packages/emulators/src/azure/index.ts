@@ -17,8 +17,11 @@ export type { EmulatedKeyType, KeyOperation, KeyPermission };
 export interface AzureKeyVaultEmulatorOptions {
   /** TCP port on loopback; 0 (default) picks a free one. */
   port?: number | undefined;
-  /** Host name in `vaultUrl` (the server listens on it): "127.0.0.1" (default), "localhost" or "::1". */
-  host?: "127.0.0.1" | "localhost" | "::1" | undefined;
+  /**
+   * Host name in `vaultUrl`: "127.0.0.1" (default) or "localhost" (served on 127.0.0.1 and, where
+   * there is IPv6, on ::1 too). Not "[::1]": the SDK's HTTP client cannot reach bracketed IPv6 URLs.
+   */
+  host?: "127.0.0.1" | "localhost" | undefined;
   /** Resource named in the bearer challenge: "https://vault.azure.net" (default) or "https://managedhsm.azure.net". */
   resource?: string | undefined;
 }
@@ -111,8 +114,6 @@ export async function startAzureKeyVaultEmulator(
   });
 
   const tokens = new Map<string, ReadonlySet<KeyPermission>>();
-  const listenHost = host === "localhost" ? "127.0.0.1" : host;
-  const urlHost = host === "::1" ? "[::1]" : host;
   const faults = createFaultController();
   const calls = createCallCounter();
   const resource = options.resource ?? "https://vault.azure.net";
@@ -126,9 +127,20 @@ export async function startAzureKeyVaultEmulator(
     resource,
   };
   const server = startHttpsServer(state, { key: pems.private, cert: pems.cert });
-  server.listen(options.port ?? 0, listenHost);
+  server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
-  const vaultUrl = `https://${urlHost}:${listeningPort(server)}`;
+  const port = listeningPort(server);
+  const servers = [server];
+  if (host === "localhost") {
+    // "localhost" may resolve to ::1 first: answer there too, on the same port, when the host has IPv6.
+    const v6 = startHttpsServer(state, { key: pems.private, cert: pems.cert });
+    const listening = await new Promise<boolean>((done) => {
+      v6.once("error", () => done(false));
+      v6.listen(port, "::1", () => done(true));
+    });
+    if (listening) servers.push(v6);
+  }
+  const vaultUrl = `https://${host}:${port}`;
   const store = new KeyStore(vaultUrl);
   state.store = store;
 
@@ -181,10 +193,14 @@ export async function startAzureKeyVaultEmulator(
     faults,
     calls,
     async close() {
-      const closed = once(server, "close");
-      server.close();
-      server.closeAllConnections();
-      await closed;
+      await Promise.all(
+        servers.map(async (each) => {
+          const closed = once(each, "close");
+          each.close();
+          each.closeAllConnections();
+          await closed;
+        }),
+      );
     },
   };
 }
