@@ -56,11 +56,11 @@ case "${1:-}" in
   test)
     install
     echo "› lint and format check (Biome)"
-    "$PNPM" exec biome ci .
+    "$PNPM" exec biome ci --colors=off --max-diagnostics=30 .
     echo "› build, type-check, test"
     log=$(mktemp)
     status=0
-    "$PNPM" exec turbo run build typecheck test --output-logs=new-only 2>&1 | tee "$log" || status=$?
+    "$PNPM" exec turbo run build typecheck test --continue --output-logs=new-only 2>&1 | tee "$log" || status=$?
     summarize "$log"
     rm -f "$log"
     exit "$status"
