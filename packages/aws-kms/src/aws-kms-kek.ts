@@ -1,10 +1,7 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
 import {
   DecryptCommand,
-  DescribeKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
-  GetPublicKeyCommand,
   KMSClient,
   type KMSClientConfig,
   ReEncryptCommand,
@@ -17,8 +14,9 @@ import {
   throwIfAborted,
   type WrappedKeyEntry,
 } from "@kms-envelope/core";
-import { isKeyArn, isSameMultiRegionKey, parseKmsArn } from "./arn.js";
-import { awsKmsError } from "./errors.js";
+import { isSameMultiRegionKey, parseKmsArn } from "./arn.js";
+import { createKeyResolver } from "./key-resolver.js";
+import { createKmsSender } from "./kms-send.js";
 import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 
 export const AWS_KMS_PROVIDER = "aws-kms";
@@ -46,11 +44,6 @@ export interface AwsKmsKekOptions {
   encryptionAlgorithm?: AwsKmsEncryptionAlgorithm | undefined;
   /** Also unwrap entries made by other-region copies of this multi-Region (mrk-) key. */
   mrkAware?: boolean | undefined;
-}
-
-interface Resolved {
-  readonly arn: string;
-  readonly publicKey?: KeyObject;
 }
 
 /**
@@ -96,89 +89,9 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     return client;
   };
 
-  type SendOptions = { abortSignal?: AbortSignal };
-  async function send<T>(
-    operation: string,
-    keyId: string,
-    signal: AbortSignal | undefined,
-    run: (kms: KMSClient, sendOptions: SendOptions) => Promise<T>,
-  ): Promise<T> {
-    throwIfAborted(signal);
-    try {
-      return await run(getClient(), signal === undefined ? {} : { abortSignal: signal });
-    } catch (error) {
-      throw awsKmsError(error, operation, keyId, signal);
-    }
-  }
-
-  // Resolved once: an alias to its key ARN (DescribeKey), an RSA key to its ARN and public key (GetPublicKey).
-  let resolving: Promise<Resolved> | undefined =
-    isKeyArn(configured) && !rsa ? Promise.resolve({ arn: configured }) : undefined;
-  let resolvedArn = isKeyArn(configured) && !rsa ? configured : undefined;
-
-  async function lookUp(signal: AbortSignal | undefined): Promise<Resolved> {
-    if (rsa) {
-      const out = await send("GetPublicKey", configured, signal, (kms, o) =>
-        kms.send(new GetPublicKeyCommand({ KeyId: configured, GrantTokens: grantTokens }), o),
-      );
-      if (!out.KeySpec?.startsWith("RSA_") || !out.EncryptionAlgorithms?.includes(algorithm)) {
-        throw new EnvelopeError(
-          "INVALID_ARGUMENT",
-          `${configured} is a ${out.KeySpec ?? "unknown"} key that does not offer ${algorithm}`,
-        );
-      }
-      if (out.KeyId === undefined || !isKeyArn(out.KeyId) || out.PublicKey === undefined) {
-        throw new EnvelopeError(
-          "KMS_INTEGRITY",
-          `AWS KMS GetPublicKey for ${configured} returned no key ARN or public key`,
-        );
-      }
-      return {
-        arn: out.KeyId,
-        publicKey: createPublicKey({ key: Buffer.from(out.PublicKey), format: "der", type: "spki" }),
-      };
-    }
-    const out = await send("DescribeKey", configured, signal, (kms, o) =>
-      kms.send(new DescribeKeyCommand({ KeyId: configured, GrantTokens: grantTokens }), o),
-    );
-    const metadata = out.KeyMetadata;
-    if (metadata?.Arn === undefined || !isKeyArn(metadata.Arn)) {
-      throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS DescribeKey for ${configured} returned no key ARN`);
-    }
-    if (metadata.KeySpec !== "SYMMETRIC_DEFAULT" || metadata.KeyUsage !== "ENCRYPT_DECRYPT") {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `${configured} is a ${metadata.KeySpec} ${metadata.KeyUsage} key: set encryptionAlgorithm for an RSA key`,
-      );
-    }
-    return { arn: metadata.Arn };
-  }
-
-  async function resolve(signal: AbortSignal | undefined): Promise<Resolved> {
-    for (;;) {
-      throwIfAborted(signal);
-      if (resolving === undefined) {
-        resolving = lookUp(signal).then(
-          (resolved) => {
-            resolvedArn = resolved.arn;
-            return resolved;
-          },
-          (error: unknown) => {
-            resolving = undefined; // not cached: a throttled or aborted look-up is tried again
-            throw error;
-          },
-        );
-      }
-      const pending = resolving;
-      try {
-        return await pending;
-      } catch (error) {
-        // Another caller's signal aborted the shared look-up; ours has not fired, so look up again.
-        if (error instanceof EnvelopeError && error.code === "ABORTED" && signal?.aborted !== true) continue;
-        throw error;
-      }
-    }
-  }
+  const send = createKmsSender(getClient);
+  const resolver = createKeyResolver({ keyId: configured, algorithm, grantTokens, send });
+  const resolve = resolver.resolve;
 
   const matchesArn = (arn: string, keyId: string) =>
     keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
@@ -269,7 +182,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
 
     async matches(entry) {
       if (entry.provider !== AWS_KMS_PROVIDER) return false;
-      if (resolvedArn !== undefined) return matchesArn(resolvedArn, entry.keyId);
+      const known = resolver.resolved();
+      if (known !== undefined) return matchesArn(known, entry.keyId);
       try {
         return matchesArn((await resolve(undefined)).arn, entry.keyId);
       } catch {
