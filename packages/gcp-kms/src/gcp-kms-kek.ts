@@ -166,8 +166,8 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         kms.encrypt(
           {
             name,
-            plaintext: dek,
-            additionalAuthenticatedData: aad,
+            plaintext: asBuffer(dek),
+            additionalAuthenticatedData: asBuffer(aad),
             plaintextCrc32c: { value: crc32c(dek) },
             additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
           },
@@ -199,8 +199,8 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         kms.decrypt(
           {
             name,
-            ciphertext: entry.wrapped,
-            additionalAuthenticatedData: aad,
+            ciphertext: asBuffer(entry.wrapped),
+            additionalAuthenticatedData: asBuffer(aad),
             ciphertextCrc32c: { value: crc32c(entry.wrapped) },
             additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
           },
@@ -226,7 +226,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       ownEntry(entry);
       const response = await call("AsymmetricDecrypt", signal, (kms, o) =>
         kms.asymmetricDecrypt(
-          { name, ciphertext: entry.wrapped, ciphertextCrc32c: { value: crc32c(entry.wrapped) } },
+          { name, ciphertext: asBuffer(entry.wrapped), ciphertextCrc32c: { value: crc32c(entry.wrapped) } },
           o,
         ),
       );
@@ -264,6 +264,17 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     },
   };
   return Object.freeze(kek);
+}
+
+/**
+ * A Buffer view of the same bytes (no copy). The REST transport's JSON
+ * serializer (proto3-json-serializer 4.x) base64-encodes a plain Uint8Array
+ * from offset 0 of its ArrayBuffer, ignoring `byteOffset`: a subarray (such
+ * as a wrapped key inside a parsed envelope) would go out as the wrong bytes.
+ * Buffers take its correct path.
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Response bytes arrive as Buffer (gRPC) or Uint8Array/base64 (REST, depending on the gax version). */

@@ -47,7 +47,7 @@ describe.each(TRANSPORTS)("symmetric key over %s", (transport) => {
     const keyring = createKeyring({ primary: kek });
     const old = await encrypt(data, { keyring, context: CONTEXT });
     const [version] = await admin.createCryptoKeyVersion({ parent: key.name, cryptoKeyVersion: {} });
-    const id = String(version.name).split("/").pop();
+    const id = String(version.name).split("/").pop() ?? "";
     const [updated] = await admin.updateCryptoKeyPrimaryVersion({ name: key.name, cryptoKeyVersionId: id });
     expect(updated.primary?.name).toBe(`${key.name}/cryptoKeyVersions/2`);
     const fresh = await encrypt(data, { keyring, context: CONTEXT });
@@ -66,6 +66,15 @@ describe.each(TRANSPORTS)("symmetric key over %s", (transport) => {
     const { failures } = failure as unknown as { failures: { error: { code: string } }[] };
     expect(failures.map((f) => f.error.code)).toEqual(["KEY_DISABLED"]);
     await decrypt(fresh, { keyring });
+  });
+
+  it("sends the right bytes for views into larger buffers (wrapped keys inside a parsed envelope)", async () => {
+    const { kek, key } = env.kek(transport);
+    const wrapped = (await kek.wrap(dek(), CONTEXT)).wrapped;
+    const padded = new Uint8Array(wrapped.length + 16);
+    padded.set(wrapped, 7);
+    const view = padded.subarray(7, 7 + wrapped.length);
+    expect((await kek.unwrap(entry(key.name, view), CONTEXT)).length).toBe(32);
   });
 
   it("a destroyed primary version is KEY_DISABLED for wrap and unwrap", async () => {
