@@ -70,6 +70,11 @@ describe("versioned kids and rotation", () => {
     const wrapped = await kek.wrap(randomBytes(32), CONTEXT);
     expect(wrapped.keyId).toBe(key.kid);
     expect(wrapped.wrapped.length).toBe(256);
+    // Real bearer flow: each SDK pipeline (KeyClient, then the version's CryptographyClient) first
+    // sends no token and is answered 401 with the challenge.
+    expect(emulator.calls.count("Challenge")).toBe(2);
+    expect(emulator.calls.count("GetKey")).toBe(1);
+    expect(emulator.calls.count("WrapKey")).toBe(1);
   });
 
   it("rotating the key never breaks old envelopes: unwrap uses exactly the recorded version", async () => {
@@ -273,6 +278,13 @@ describe("error codes", () => {
     await emulator.client().updateKeyProperties(name, key.version, { enabled: false });
     await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
     await expectCode(kek.unwrap(entryOf(kek, wrapped), CONTEXT), "KEY_DISABLED");
+  });
+
+  it("KEY_DISABLED for an expired key, service wrap and local wrap alike", async () => {
+    const name = uniqueName("expired");
+    const key = await emulator.client().createRsaKey(name, { expiresOn: new Date(Date.now() - 60_000) });
+    await expectCode(kekFor(key.id!).wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
+    await expectCode(kekFor(key.id!, { wrapLocally: true }).wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
   });
 
   it("KEY_ACCESS_DENIED for a 403 (no permission) and a 401 (token refused)", async () => {

@@ -54,6 +54,16 @@ describe("Azure Key Vault emulator over HTTPS", () => {
     ).rejects.toThrow(/self-signed|self signed|unable to verify/i);
   });
 
+  it("a new SDK client meets the challenge once, then sends its token", async () => {
+    await emulator.createKey("challenged");
+    emulator.calls.reset();
+    const client = emulator.client();
+    await client.getKey("challenged");
+    await client.getKey("challenged");
+    expect(emulator.calls.count("Challenge")).toBe(1);
+    expect(emulator.calls.count("GetKey")).toBe(2);
+  });
+
   it("rejects api-versions older than 7.4 and unknown tokens", async () => {
     const old = await rawGet("/keys/none/?api-version=7.3", { authorization: "Bearer x" });
     expect(old.status).toBe(400);

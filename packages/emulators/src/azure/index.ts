@@ -66,7 +66,7 @@ export interface AzureKeyVaultEmulator {
   createKey(name: string, options?: EmulatorKeyOptions): Promise<EmulatedKey>;
   /** Faults the next matching requests suffer; operations: CreateKey, GetKey, GetKeyVersions, UpdateKey, RotateKey, DeleteKey, GetDeletedKey, PurgeDeletedKey, WrapKey, UnwrapKey. */
   readonly faults: FaultController;
-  /** Authenticated requests served, per operation (the bearer challenge round trip is not counted). */
+  /** Authenticated requests served, per operation; "Challenge" counts requests without a token (answered 401). */
   readonly calls: CallCounter;
   close(): Promise<void>;
 }

@@ -77,6 +77,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   const auth = req.headers.authorization;
   const challenge = `Bearer authorization="https://login.microsoftonline.com/${state.tenantId}", resource="${state.resource}"`;
   if (auth === undefined) {
+    state.calls.record("Challenge");
     res.setHeader("WWW-Authenticate", challenge);
     throw new KeyVaultHttpError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
   }
