@@ -24,6 +24,8 @@ pnpm_bin() {
 }
 
 PNPM=$(pnpm_bin)
+# turbo looks pnpm up on PATH to run each task.
+case "$PNPM" in */*) PNPM="$PWD/$PNPM"; export PATH="$(dirname "$PNPM"):$PATH" ;; esac
 
 install() {
   echo "› installing dependencies (pnpm $PNPM_VERSION; tasks run on Node 24 from the npm registry)"
