@@ -72,7 +72,7 @@ export class KeyStore {
   private readonly keys = new Map<string, StoredKey>();
   private readonly deleted = new Map<string, DeletedKey>();
 
-  constructor(private readonly vaultUrl: string) {}
+  constructor(readonly vaultUrl: string) {}
 
   kid(name: string, version: string): string {
     return `${this.vaultUrl}/keys/${name}/${version}`;

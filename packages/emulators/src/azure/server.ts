@@ -219,10 +219,7 @@ function deletedBundle(
 ): Record<string, unknown> {
   return {
     ...keyBundle(state, name, deleted.version),
-    recoveryId: `${state.store
-      .kid(name, "")
-      .replace(/\/keys\//, "/deletedkeys/")
-      .replace(/\/$/, "")}`,
+    recoveryId: `${state.store.vaultUrl}/deletedkeys/${name}`,
     deletedDate: deleted.deletedDate,
     scheduledPurgeDate: deleted.deletedDate + 90 * 86_400,
   };
