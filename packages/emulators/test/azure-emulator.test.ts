@@ -70,6 +70,11 @@ describe("Azure Key Vault emulator over HTTPS", () => {
     expect(JSON.parse(old.body).error.code).toBe("BadParameter");
     const bad = await rawGet("/keys/none/?api-version=7.4", { authorization: "Bearer not-a-token" });
     expect(bad.status).toBe(401);
+    await emulator.createKey("versioned-api");
+    const v74 = emulator.client({ clientOptions: { serviceVersion: "7.4" } });
+    expect((await v74.getKey("versioned-api")).name).toBe("versioned-api");
+    const v73 = emulator.client({ clientOptions: { serviceVersion: "7.3" } });
+    expect((await rejection(v73.getKey("versioned-api"))).statusCode).toBe(400);
   });
 
   it("creates, gets, lists, rotates, disables and deletes RSA keys through the real KeyClient", async () => {
