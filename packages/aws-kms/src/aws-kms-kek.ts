@@ -146,7 +146,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
 
     async unwrap(entry, context, callOptions) {
       const signal = callOptions?.signal;
-      const { arn } = await resolve(signal);
+      const arn = await resolver.arn(signal);
       if (entry.provider !== AWS_KMS_PROVIDER || !matchesArn(arn, entry.keyId)) {
         throw new EnvelopeError("KEY_ID_MISMATCH", `entry was wrapped by ${entry.keyId}, not ${arn}`);
       }
@@ -185,7 +185,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       const known = resolver.resolved();
       if (known !== undefined) return matchesArn(known, entry.keyId);
       try {
-        return matchesArn((await resolve(undefined)).arn, entry.keyId);
+        return matchesArn(await resolver.arn(undefined), entry.keyId);
       } catch {
         // Unresolvable (denied, throttled…): let unwrap report why, under a typed code.
         return true;
@@ -197,7 +197,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       const source = parseKmsArn(entry.keyId);
       // ReEncrypt works inside one region; and an RSA destination's wrapped form is our own (rsa-wrap.ts).
       if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
-      const { arn } = await resolve(signal);
+      const arn = await resolver.arn(signal);
       if (source.region !== parseKmsArn(arn)?.region) return undefined;
       const out = await send("ReEncrypt", arn, signal, (kms, o) =>
         kms.send(
@@ -221,7 +221,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
   if (!rsa) {
     kek.generateDataKey = async (context, callOptions) => {
       const signal = callOptions?.signal;
-      const { arn } = await resolve(signal);
+      const arn = await resolver.arn(signal);
       const out = await send("GenerateDataKey", arn, signal, (kms, o) =>
         kms.send(
           new GenerateDataKeyCommand({

@@ -18,7 +18,10 @@ export interface KeyResolverOptions {
 }
 
 export interface KeyResolver {
+  /** The key ARN and, for RSA keys, the public key. */
   resolve(signal: AbortSignal | undefined): Promise<ResolvedKey>;
+  /** Only the key ARN: no call when configured with one (an RSA reader needs no kms:GetPublicKey). */
+  arn(signal: AbortSignal | undefined): Promise<string>;
   /** The key ARN once known, without a call. */
   resolved(): string | undefined;
 }
@@ -32,9 +35,10 @@ export interface KeyResolver {
 export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
   const { keyId, algorithm, grantTokens, send } = options;
   const rsa = algorithm === "RSAES_OAEP_SHA_256";
-  const known = isKeyArn(keyId) && !rsa ? keyId : undefined;
+  const known = isKeyArn(keyId) ? keyId : undefined;
+  // A symmetric key ARN is all there is to know; an RSA key still needs its public key to wrap.
   let resolving: Promise<ResolvedKey> | undefined =
-    known === undefined ? undefined : Promise.resolve({ arn: known });
+    known === undefined || rsa ? undefined : Promise.resolve({ arn: known });
   let resolvedArn = known;
 
   async function publicKeyOf(signal: AbortSignal | undefined): Promise<ResolvedKey> {
@@ -51,6 +55,12 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
       throw new EnvelopeError(
         "KMS_INTEGRITY",
         `AWS KMS GetPublicKey for ${keyId} returned no key ARN or public key`,
+      );
+    }
+    if (known !== undefined && out.KeyId !== known) {
+      throw new EnvelopeError(
+        "KEY_ID_MISMATCH",
+        `AWS KMS GetPublicKey answered for ${out.KeyId}, not ${known}`,
       );
     }
     return {
@@ -76,8 +86,12 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
     return { arn: metadata.Arn };
   }
 
-  return {
+  const resolver: KeyResolver = {
     resolved: () => resolvedArn,
+    arn: async (signal) => {
+      if (resolvedArn !== undefined) return resolvedArn;
+      return (await resolver.resolve(signal)).arn;
+    },
     async resolve(signal) {
       for (;;) {
         throwIfAborted(signal);
@@ -104,4 +118,5 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
       }
     },
   };
+  return resolver;
 }

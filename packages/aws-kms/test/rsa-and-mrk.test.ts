@@ -48,10 +48,10 @@ describe("RSA keys: write-only ingestion", () => {
     expect(denied).toBeInstanceOf(EnvelopeError);
     expect((denied as EnvelopeError).code).toBe("NO_USABLE_KEY");
     expect((denied as EnvelopeError).failures[0]?.error.code).toBe("KEY_ACCESS_DENIED");
-    // A reader with kms:Decrypt can: the envelope records the key ARN, not the alias.
+    // A reader with only kms:Decrypt can (no GetPublicKey): the envelope records the key ARN, not the alias.
     const reader = createAwsKmsKek({
       keyId: key.arn,
-      client: emulator.client({ allow: ["GetPublicKey", "Decrypt"] }),
+      client: emulator.client({ allow: ["Decrypt"] }),
       encryptionAlgorithm: RSA,
     });
     const result = await decrypt(envelopes[5]!, {
@@ -61,6 +61,7 @@ describe("RSA keys: write-only ingestion", () => {
     expect([...result.plaintext]).toEqual([5]);
     expect(result.unwrappedWith.keyId).toBe(key.arn);
     expect(emulator.calls.count("Decrypt")).toBe(2);
+    expect(emulator.calls.count("GetPublicKey")).toBe(1);
   });
 
   it("the RSA-wrapped DEK is bound to the context and to its key", async () => {
@@ -147,5 +148,19 @@ describe("multi-Region keys", () => {
         keyId: single.arn.replace("us-east-1", "eu-west-1"),
       }),
     ).toBe(false);
+  });
+});
+
+describe("RSA answers are checked", () => {
+  it("GetPublicKey answering for another key is KEY_ID_MISMATCH", async () => {
+    const key = emulator.createKey({ keySpec: "RSA_2048" });
+    const kek = createAwsKmsKek({ keyId: key.arn, client: emulator.client(), encryptionAlgorithm: RSA });
+    emulator.tamperNext("GetPublicKey", (output) => ({
+      ...output,
+      KeyId: emulator.createKey({ keySpec: "RSA_2048" }).arn,
+    }));
+    expect(await code(kek.wrap(new Uint8Array(32), CONTEXT))).toBe("KEY_ID_MISMATCH");
+    // Not cached: the next wrap looks the key up again and succeeds.
+    expect((await kek.wrap(new Uint8Array(32), CONTEXT)).keyId).toBe(key.arn);
   });
 });
