@@ -16,6 +16,8 @@ interface Route {
   readonly fields: Wire;
   /** Where the JSON body goes: "*" for the whole request, else that field. */
   readonly body?: string;
+  /** For PATCH: the path is the `name` of the body message (`{crypto_key_version.name=…}`). */
+  readonly bodyName?: string;
 }
 
 /** The google.api.http bindings of the RPCs the emulator implements (service.proto). */
@@ -52,7 +54,7 @@ function route(verb: string, path: string): Route | undefined {
     return undefined;
   }
   if (verb === "PATCH" && VERSION.test(path)) {
-    return { method: "UpdateCryptoKeyVersion", fields: {}, body: "cryptoKeyVersion" };
+    return { method: "UpdateCryptoKeyVersion", fields: {}, body: "cryptoKeyVersion", bodyName: path };
   }
   return undefined;
 }
@@ -99,7 +101,12 @@ export function createRestServer(
     const json =
       matched.body === "*"
         ? { ...query, ...body, ...matched.fields }
-        : { ...query, ...matched.fields, [matched.body ?? "_"]: body };
+        : {
+            ...query,
+            ...matched.fields,
+            [matched.body ?? "_"]:
+              matched.bodyName === undefined ? body : { ...body, name: matched.bodyName },
+          };
     const request = codec.fromJson(`${PACKAGE}.${matched.method}Request`, json);
     const response = await kms.call(matched.method, request, { drop: () => req.socket.destroy() });
     const responseType = `${PACKAGE}.${service[matched.method]!.responseType.type.name}`;

@@ -1,0 +1,197 @@
+import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createKeyring, encrypt } from "@kms-envelope/core";
+import { type GcpKmsEmulator, startGcpKmsEmulator } from "@kms-envelope/emulators/gcp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGcpKmsKek } from "../src/index.js";
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const coreDir = resolve(packageDir, "../core");
+
+interface PackageJson {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8")) as PackageJson;
+
+/** Where `name` resolves from `fromDir`, by Node's rule: the nearest node_modules/name upwards. */
+function packageDirFrom(fromDir: string, name: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name, "package.json");
+    if (existsSync(candidate)) return realpathSync(dirname(candidate));
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Every package a production install of `dir` brings: dependencies, optional ones, and required peers. */
+function productionClosure(dir: string): Set<string> {
+  const seen = new Map<string, string>();
+  const visit = (from: string) => {
+    const manifest = readJson(join(from, "package.json"));
+    const peers = Object.keys(manifest.peerDependencies ?? {}).filter(
+      (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true,
+    );
+    for (const name of [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.optionalDependencies ?? {}),
+      ...peers,
+    ]) {
+      const found = packageDirFrom(from, name);
+      if (found === undefined || seen.has(`${name}@${found}`)) continue;
+      seen.set(`${name}@${found}`, name);
+      visit(found);
+    }
+  };
+  visit(dir);
+  return new Set(seen.values());
+}
+
+describe("install tree", () => {
+  it("production dependencies hold no other cloud's SDK and no other provider package", () => {
+    const closure = productionClosure(packageDir);
+    expect(closure).toContain("@google-cloud/kms");
+    expect(closure).toContain("@kms-envelope/core");
+    const forbidden = [...closure].filter(
+      (name) =>
+        /^@aws-sdk\/|^@smithy\/|^@azure\/|^@azure-rest\//.test(name) ||
+        (name.startsWith("@kms-envelope/") && name !== "@kms-envelope/core"),
+    );
+    expect(forbidden).toEqual([]);
+  });
+});
+
+describe("a fresh process with only core + gcp-kms installed", () => {
+  let emulator: GcpKmsEmulator;
+  let app: string;
+
+  beforeAll(async () => {
+    emulator = await startGcpKmsEmulator();
+    // The published shape: dist + package.json, built now from this checkout.
+    execFileSync(
+      process.execPath,
+      [join(packageDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      {
+        cwd: packageDir,
+      },
+    );
+    app = mkdtempSync(join(tmpdir(), "kms-envelope-gcp-app-"));
+    const modules = join(app, "node_modules");
+    for (const [name, dir] of [
+      ["@kms-envelope/core", coreDir],
+      ["@kms-envelope/gcp-kms", packageDir],
+    ] as const) {
+      // Copied, not linked: a link would let Node find the workspace's dev dependencies next to the source.
+      mkdirSync(join(modules, name), { recursive: true });
+      cpSync(join(dir, "package.json"), join(modules, name, "package.json"));
+      cpSync(join(dir, "dist"), join(modules, name, "dist"), { recursive: true });
+    }
+    // Third-party dependencies: linked to their store copies, which see only their own dependencies.
+    for (const name of Object.keys(readJson(join(packageDir, "package.json")).dependencies ?? {})) {
+      if (name.startsWith("@kms-envelope/")) continue;
+      mkdirSync(dirname(join(modules, name)), { recursive: true });
+      symlinkSync(packageDirFrom(packageDir, name)!, join(modules, name), "dir");
+    }
+    writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+    if (app !== undefined) rmSync(app, { recursive: true, force: true });
+  });
+
+  for (const asymmetric of [false, true]) {
+    it(`decrypts an envelope made in this process (${asymmetric ? "asymmetric" : "symmetric"} key)`, async () => {
+      const key = emulator.createKey(asymmetric ? { purpose: "ASYMMETRIC_DECRYPT" } : {});
+      const name = asymmetric ? key.versionName : key.name;
+      const client = emulator.client();
+      const kek = createGcpKmsKek({ name, client });
+      const plaintext = randomBytes(1000);
+      const context = { purpose: "fresh-process" };
+      const envelope = await encrypt(plaintext, { keyring: createKeyring({ primary: kek }), context });
+      await client.close();
+      const before = emulator.calls.count(asymmetric ? "AsymmetricDecrypt" : "Decrypt");
+      const input = JSON.stringify({
+        name,
+        port: emulator.port,
+        context,
+        envelope: Buffer.from(envelope).toString("base64"),
+      });
+      const output = await new Promise<string>((done, fail) => {
+        const child = execFile(
+          process.execPath,
+          ["decrypt.mjs"],
+          { cwd: app, timeout: 20_000, env: { ...process.env, METADATA_SERVER_DETECTION: "none" } },
+          (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
+        );
+        child.stdin?.end(input);
+      });
+      const result = JSON.parse(output) as Record<string, unknown>;
+      expect(Buffer.from(result.plaintext as string, "base64")).toEqual(plaintext);
+      expect(result.otherPackages).toEqual([]);
+      expect(result.nonLoopback).toEqual([]);
+      expect(emulator.calls.count(asymmetric ? "AsymmetricDecrypt" : "Decrypt") - before).toBe(1);
+    });
+  }
+});
+
+/**
+ * Imports nothing but core and gcp-kms; talks REST to the emulator with an
+ * auth client of a dozen lines (no credentials, no metadata server), records
+ * every module it resolves and every socket it opens.
+ */
+const CHILD_SCRIPT = `
+import { registerHooks } from "node:module";
+import net from "node:net";
+const resolved = [];
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    resolved.push(specifier);
+    return nextResolve(specifier, context);
+  },
+});
+const nonLoopback = [];
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const target = Array.isArray(args[0]) ? args[0][0] : args[0];
+  const host = typeof target === "object" && target !== null ? target.host : args[1];
+  if (host !== undefined && !["127.0.0.1", "::1", "localhost"].includes(host)) nonLoopback.push(String(host));
+  return connect.apply(this, args);
+};
+const { createKeyring, decrypt } = await import("@kms-envelope/core");
+const { createGcpKmsKek } = await import("@kms-envelope/gcp-kms");
+let text = "";
+for await (const chunk of process.stdin) text += chunk;
+const input = JSON.parse(text);
+const authClient = {
+  getRequestHeaders: async () => new Headers(),
+  fetch: (url, init) => fetch(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal }),
+};
+const kek = createGcpKmsKek({
+  name: input.name,
+  clientOptions: { apiEndpoint: "127.0.0.1", port: input.port, fallback: true, protocol: "http", authClient },
+});
+const { plaintext } = await decrypt(Buffer.from(input.envelope, "base64"), {
+  keyring: createKeyring({ primary: kek }),
+  expectedContext: input.context,
+});
+await kek.close();
+const otherPackages = resolved.filter((specifier) => /@aws-sdk|@azure|@kms-envelope\\/(?!core|gcp-kms)/.test(specifier));
+process.stdout.write(JSON.stringify({ plaintext: Buffer.from(plaintext).toString("base64"), otherPackages, nonLoopback }));
+`;
