@@ -64,7 +64,13 @@ export interface AzureKeyVaultEmulator {
   ): CryptographyClient;
   /** Creates a key (or a new version of it) directly, without a request. */
   createKey(name: string, options?: EmulatorKeyOptions): Promise<EmulatedKey>;
-  /** Faults the next matching requests suffer; operations: CreateKey, GetKey, GetKeyVersions, UpdateKey, RotateKey, DeleteKey, GetDeletedKey, PurgeDeletedKey, WrapKey, UnwrapKey. */
+  /**
+   * Faults the next matching requests suffer (operations: CreateKey, GetKey, GetKeyVersions, UpdateKey,
+   * RotateKey, DeleteKey, GetDeletedKey, PurgeDeletedKey, WrapKey, UnwrapKey): "throttle" is a 429
+   * `Throttled` with `Retry-After: ceil(delayMs / 1000)` seconds (default 1), "unavailable" a 503,
+   * "latency" waits `delayMs` then answers, "reset" destroys the connection.
+   */
+
   readonly faults: FaultController;
   /** Authenticated requests served, per operation; "Challenge" counts requests without a token (answered 401). */
   readonly calls: CallCounter;
