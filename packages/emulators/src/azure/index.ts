@@ -70,7 +70,6 @@ export interface AzureKeyVaultEmulator {
    * `Throttled` with `Retry-After: ceil(delayMs / 1000)` seconds (default 1), "unavailable" a 503,
    * "latency" waits `delayMs` then answers, "reset" destroys the connection.
    */
-
   readonly faults: FaultController;
   /** Authenticated requests served, per operation; "Challenge" counts requests without a token (answered 401). */
   readonly calls: CallCounter;
