@@ -9,6 +9,15 @@ import {
 } from "./aws-kms-kek.js";
 
 const QUERY_KEYS = new Set(["region", "algorithm", "mrk"]);
+const OPTION_KEYS = new Set([
+  "client",
+  "region",
+  "maxAttempts",
+  "retryMode",
+  "clientConfig",
+  "grantTokens",
+  "mrkAware",
+]);
 
 /**
  * `aws-kms://<key ARN | alias ARN>` or `aws-kms://<key id | alias/name>?region=…`,
@@ -24,6 +33,11 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
     const [keyId = "", query, ...rest] = location.split("?");
     if (keyId.length === 0 || rest.length > 0) {
       throw new EnvelopeError("INVALID_ARGUMENT", `"aws-kms://${location}" does not name a key`);
+    }
+    for (const name of Object.keys(options)) {
+      // A misspelt option would otherwise be silently ignored (and, say, retries left at the default).
+      if (!OPTION_KEYS.has(name))
+        throw new EnvelopeError("INVALID_ARGUMENT", `unknown aws-kms provider option "${name}"`);
     }
     const params = new URLSearchParams(query ?? "");
     for (const name of params.keys()) {

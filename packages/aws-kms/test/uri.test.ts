@@ -81,6 +81,14 @@ describe("aws-kms:// URIs", () => {
     expect((error as EnvelopeError).message).toContain(message);
   });
 
+  it("unknown provider options are refused", async () => {
+    const open = registry().open("aws-kms://alias/x?region=us-east-1", { "aws-kms": { maxAtempts: 5 } });
+    await expect(open).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: 'unknown aws-kms provider option "maxAtempts"',
+    });
+  });
+
   it("provider options are type-checked", async () => {
     const open = registry().open("aws-kms://alias/x?region=us-east-1", { "aws-kms": { maxAttempts: "3" } });
     await expect(open).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
