@@ -6,7 +6,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // No test may look for Google credentials or the metadata server.
-    env: { METADATA_SERVER_DETECTION: "none", GOOGLE_APPLICATION_CREDENTIALS: "" },
+    env: {
+      METADATA_SERVER_DETECTION: "none",
+      GOOGLE_APPLICATION_CREDENTIALS: "",
+      CLOUDSDK_CONFIG: "/nonexistent",
+    },
     setupFiles: ["test/network-guard.ts"],
   },
 });

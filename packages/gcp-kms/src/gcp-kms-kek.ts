@@ -70,18 +70,32 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     );
   }
   const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
-  let client: KeyManagementServiceClient | undefined = options.client;
   let created: Promise<KeyManagementServiceClient> | undefined;
   let publicKey: Promise<{ key: KeyObject; hash: string }> | undefined;
 
-  function getClient(): Promise<KeyManagementServiceClient> {
-    if (client !== undefined) return Promise.resolve(client);
+  /**
+   * The client, initialized. Initializing first matters: each client method
+   * starts `initialize()` on its own and rethrows a failure from a detached
+   * promise (an unhandled rejection that can end the process), e.g. when no
+   * credentials are found. Awaited here, the failure becomes a typed error.
+   */
+  async function getClient(): Promise<KeyManagementServiceClient> {
+    if (options.client !== undefined) {
+      await options.client.initialize();
+      return options.client;
+    }
     // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
-    created ??= import("@google-cloud/kms").then((kms) => {
-      client = new kms.KeyManagementServiceClient(options.clientOptions);
-      return client;
+    created ??= import("@google-cloud/kms").then(async (kms) => {
+      const fresh = new kms.KeyManagementServiceClient(options.clientOptions);
+      await fresh.initialize();
+      return fresh;
     });
-    return created;
+    const pending = created;
+    // A client that failed to initialize caches the failure: drop it so a later call starts afresh.
+    pending.catch(() => {
+      if (created === pending) created = undefined;
+    });
+    return pending;
   }
 
   /** One client call with our deadlines, the caller's signal, and the error table applied. */
@@ -260,7 +274,9 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     matches: (entry) => entry.provider === GCP_KMS_PROVIDER && entry.keyId === name,
     async close() {
       // Only a client this KEK created is ours to close.
-      if (created !== undefined) await (await created).close();
+      const own = await created?.catch(() => undefined);
+      created = undefined;
+      await own?.close();
     },
   };
   return Object.freeze(kek);

@@ -63,7 +63,11 @@ export function mapKmsError(
     return new EnvelopeError("ABORTED", `Cloud KMS ${operation} was aborted`, { cause: error });
   const status = STATUS_NAMES[statusCodeOf(error) ?? -1];
   if (status === undefined) {
-    return new EnvelopeError("KMS_ERROR", `Cloud KMS ${operation} on ${keyId} failed`, { cause: error });
+    // No gRPC status: the call never reached Cloud KMS (no credentials, a bad endpoint, a client bug).
+    const reason = error instanceof Error ? `: ${error.message.slice(0, 300)}` : "";
+    return new EnvelopeError("KMS_ERROR", `Cloud KMS ${operation} on ${keyId} failed${reason}`, {
+      cause: error,
+    });
   }
   // gRPC errors carry the service's message in `details`; REST ones in `message` (and `details` is not a string).
   const details = (error as { details?: unknown }).details;

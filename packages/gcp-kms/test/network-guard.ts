@@ -9,7 +9,7 @@ import { afterAll, expect } from "vitest";
  */
 process.env.METADATA_SERVER_DETECTION = "none";
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"]);
-const refused: string[] = [];
+export const refused: string[] = [];
 const connect = net.Socket.prototype.connect;
 
 function targetOf(args: unknown[]): { host?: string; path?: string } {
