@@ -1,6 +1,6 @@
-import { zero, zeroAll } from "./crypto/memory.js";
 import { FrameOpener } from "./body.js";
 import { checkExpectedContext } from "./context.js";
+import { zero } from "./crypto/memory.js";
 import { EnvelopeError } from "./errors.js";
 import { ByteReader, NeedMoreBytes } from "./format/bytes.js";
 import type { EncryptionContext } from "./format/context.js";
@@ -33,40 +33,61 @@ export interface DecryptResult {
  * frame in order → trailing bytes. Plaintext is returned only when every
  * frame has verified; on any failure what was decrypted is zeroed.
  */
-export async function decrypt(envelope: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
+export async function decrypt(
+  envelope: Uint8Array | string,
+  options: DecryptOptions,
+): Promise<DecryptResult> {
   const bytes = toEnvelopeBytes(envelope);
   const limits = resolveLimits(options.limits);
   const header = decodeHeader(bytes, limits);
   checkExpectedContext(header.context, options.expectedContext);
   const unlocked = await unlockHeader(header, options.keyring, options.signal);
   zero(unlocked.dek);
-  const parts: Buffer[] = [];
+  // A single-frame body decrypts into OpenSSL's fresh output, returned as is; a longer
+  // one into one buffer sized by the body (an upper bound, so no scan ahead of the
+  // checks), frame by frame. Nothing is returned until every frame has verified.
+  let single: Buffer | undefined;
+  let out: Buffer | undefined;
+  let written = 0;
   try {
     const opener = new FrameOpener(unlocked.frameKey, header.messageId, limits.maxPlaintextBytes);
     const reader = new ByteReader(bytes);
     reader.offset = header.length;
-    while (!opener.done) {
+    for (let sequence = 1; !opener.done; sequence++) {
       let frame: ReturnType<typeof readFrame>;
       try {
-        frame = readFrame(reader, header.frameLength, parts.length + 1);
+        frame = readFrame(reader, header.frameLength, sequence);
       } catch (error) {
         if (error instanceof NeedMoreBytes) {
           throw new EnvelopeError("TAMPERED", "truncated: the envelope ends before its final frame");
         }
         throw error;
       }
-      parts.push(opener.open(frame));
+      if (sequence === 1 && frame.final) {
+        single = opener.open(frame);
+        continue;
+      }
+      // Every byte written below is plaintext, and the tail is zeroed before release.
+      out ??= Buffer.allocUnsafeSlow(bytes.length - header.length);
+      opener.openInto(frame, out, written);
+      written += frame.ciphertext.length;
     }
-    if (reader.remaining !== 0) throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
-    const plaintext = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    if (parts.length > 1) zeroAll(parts);
+    if (reader.remaining !== 0)
+      throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
+    let plaintext: Buffer;
+    if (single !== undefined) plaintext = single;
+    else {
+      out!.fill(0, written);
+      plaintext = out!.subarray(0, written);
+    }
     return {
       plaintext,
       header: describeHeader(header),
       unwrappedWith: { provider: unlocked.entry.provider, keyId: unlocked.entry.keyId },
     };
   } catch (error) {
-    zeroAll(parts);
+    single?.fill(0);
+    out?.fill(0, 0, written);
     throw error;
   } finally {
     zero(unlocked.frameKey);

@@ -1,4 +1,4 @@
-import { type CipherGCM, createCipheriv, createDecipheriv } from "node:crypto";
+import { type CipherGCM, createCipheriv, createDecipheriv, createSecretKey, KeyObject } from "node:crypto";
 import { EnvelopeError } from "../errors.js";
 import { NONCE_LENGTH, TAG_LENGTH } from "../format/constants.js";
 import { writeNonce } from "../format/frame.js";
@@ -6,20 +6,35 @@ import { writeNonce } from "../format/frame.js";
 const ALGORITHM = "aes-256-gcm";
 const HEADER_NONCE = writeNonce(new Uint8Array(NONCE_LENGTH), 0);
 
+/**
+ * A key as raw bytes or as a `KeyObject`. Measured on Node 24: a cipher
+ * created from raw key bytes costs ~20 µs more than one created from a
+ * `KeyObject` (Node probes the bytes for KeyObject and CryptoKey brands on
+ * a slow path), while `createSecretKey` costs ~1.3 µs. So every function here
+ * turns bytes into a `KeyObject` first, and per-message code makes one
+ * `KeyObject` and reuses it for the header tag and every frame.
+ * A `KeyObject`'s copy cannot be zeroed by us; Node clears it when freed.
+ */
+export type SecretKey = Uint8Array | KeyObject;
+
+export function toKeyObject(key: SecretKey): KeyObject {
+  return key instanceof KeyObject ? key : createSecretKey(key);
+}
+
 /** The header tag: AES-256-GCM with nonce 0 (no frame uses it), AAD = authenticated header, empty plaintext. */
-export function computeHeaderTag(frameKey: Uint8Array, authenticatedHeader: Uint8Array): Buffer {
-  const cipher = createCipheriv(ALGORITHM, frameKey, HEADER_NONCE, { authTagLength: TAG_LENGTH });
+export function computeHeaderTag(frameKey: SecretKey, authenticatedHeader: Uint8Array): Buffer {
+  const cipher = createCipheriv(ALGORITHM, toKeyObject(frameKey), HEADER_NONCE, {
+    authTagLength: TAG_LENGTH,
+  });
   cipher.setAAD(authenticatedHeader);
   cipher.final();
   return cipher.getAuthTag();
 }
 
-export function verifyHeaderTag(
-  frameKey: Uint8Array,
-  authenticatedHeader: Uint8Array,
-  tag: Uint8Array,
-): void {
-  const decipher = createDecipheriv(ALGORITHM, frameKey, HEADER_NONCE, { authTagLength: TAG_LENGTH });
+export function verifyHeaderTag(frameKey: SecretKey, authenticatedHeader: Uint8Array, tag: Uint8Array): void {
+  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), HEADER_NONCE, {
+    authTagLength: TAG_LENGTH,
+  });
   decipher.setAAD(authenticatedHeader);
   decipher.setAuthTag(tag);
   try {
@@ -30,24 +45,50 @@ export function verifyHeaderTag(
 }
 
 /** A cipher for one frame with its AAD set; the caller feeds the plaintext in any number of updates. */
-export function createFrameCipher(frameKey: Uint8Array, nonce: Uint8Array, aad: Uint8Array): CipherGCM {
-  const cipher = createCipheriv(ALGORITHM, frameKey, nonce, { authTagLength: TAG_LENGTH });
+export function createFrameCipher(frameKey: SecretKey, nonce: Uint8Array, aad: Uint8Array): CipherGCM {
+  const cipher = createCipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
   return cipher;
 }
 
 /** Encrypts one frame; returns ciphertext and tag (both fresh buffers from OpenSSL). */
 export function sealFrame(
-  frameKey: Uint8Array,
+  frameKey: SecretKey,
   nonce: Uint8Array,
   aad: Uint8Array,
   plaintext: Uint8Array,
 ): { ciphertext: Buffer; tag: Buffer } {
-  const cipher = createCipheriv(ALGORITHM, frameKey, nonce, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad);
+  const cipher = createFrameCipher(frameKey, nonce, aad);
   const ciphertext = cipher.update(plaintext);
   cipher.final();
   return { ciphertext, tag: cipher.getAuthTag() };
+}
+
+/**
+ * Encrypts one frame into `target` at `offset` in slices: each slice's fresh
+ * output is small enough to stay in cache and to come from malloc's free
+ * lists, so the copy into `target` is cheap, where one big output buffer
+ * would cost a fresh mapping and its page faults on top of `target`'s.
+ * Returns the tag.
+ */
+export function sealFrameInto(
+  frameKey: SecretKey,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+  target: Uint8Array,
+  offset: number,
+  slice: number,
+): Buffer {
+  const cipher = createFrameCipher(frameKey, nonce, aad);
+  let at = offset;
+  for (let position = 0; position < plaintext.length; position += slice) {
+    const part = cipher.update(plaintext.subarray(position, Math.min(position + slice, plaintext.length)));
+    target.set(part, at);
+    at += part.length;
+  }
+  cipher.final();
+  return cipher.getAuthTag();
 }
 
 /**
@@ -55,14 +96,14 @@ export function sealFrame(
  * failure the unauthenticated output is zeroed before the error is thrown.
  */
 export function openFrame(
-  frameKey: Uint8Array,
+  frameKey: SecretKey,
   nonce: Uint8Array,
   aad: Uint8Array,
   ciphertext: Uint8Array,
   tag: Uint8Array,
   sequence: number,
 ): Buffer {
-  const decipher = createDecipheriv(ALGORITHM, frameKey, nonce, { authTagLength: TAG_LENGTH });
+  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   const plaintext = decipher.update(ciphertext);
@@ -73,4 +114,40 @@ export function openFrame(
     throw new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
   }
   return plaintext;
+}
+
+/**
+ * `openFrame` writing the plaintext into `target` at `offset` (sliced, as in
+ * `sealFrameInto`). On a failed tag the written bytes are zeroed and nothing
+ * is returned: `target` must not be handed out before every frame verified.
+ */
+export function openFrameInto(
+  frameKey: SecretKey,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  sequence: number,
+  target: Uint8Array,
+  offset: number,
+  slice: number,
+): void {
+  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  let at = offset;
+  for (let position = 0; position < ciphertext.length; position += slice) {
+    const part = decipher.update(
+      ciphertext.subarray(position, Math.min(position + slice, ciphertext.length)),
+    );
+    target.set(part, at);
+    part.fill(0);
+    at += part.length;
+  }
+  try {
+    decipher.final();
+  } catch {
+    target.fill(0, offset, at);
+    throw new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
+  }
 }

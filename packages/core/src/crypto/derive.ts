@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey } from "node:crypto";
 import { utf8 } from "../format/bytes.js";
 import { COMMITMENT_LENGTH, DEK_LENGTH } from "../format/constants.js";
 
@@ -6,7 +6,8 @@ import { COMMITMENT_LENGTH, DEK_LENGTH } from "../format/constants.js";
  * HKDF-SHA512 (RFC 5869) written as its HMAC calls: one extract with the
  * message id as salt, then one expand block per output, each under its own
  * `info` label. Three HMACs cost about half of one `hkdfSync` call in Node,
- * and this runs once per message.
+ * and this runs once per message. HMAC keys go in as `KeyObject`s: on Node 24
+ * `createHmac` with raw key bytes costs ~20 µs against ~4 µs (see aes-gcm.ts).
  */
 const FRAME_KEY_LABEL = "kms-envelope v1 frame key";
 const COMMITMENT_LABEL = "kms-envelope v1 key commitment";
@@ -41,10 +42,11 @@ export interface DerivedKeys {
 
 export function deriveKeys(dek: Uint8Array, messageId: Uint8Array, suite: number): DerivedKeys {
   const labels = infosFor(suite);
-  const prk = createHmac("sha512", messageId).update(dek).digest();
-  const frameBlock = createHmac("sha512", prk).update(labels.frameKey).digest();
-  const commitmentBlock = createHmac("sha512", prk).update(labels.commitment).digest();
+  const prk = createHmac("sha512", createSecretKey(messageId)).update(dek).digest();
+  const prkKey = createSecretKey(prk);
   prk.fill(0);
+  const frameBlock = createHmac("sha512", prkKey).update(labels.frameKey).digest();
+  const commitmentBlock = createHmac("sha512", prkKey).update(labels.commitment).digest();
   const frameKey = Buffer.from(frameBlock.subarray(0, DEK_LENGTH));
   const commitment = Buffer.from(commitmentBlock.subarray(0, COMMITMENT_LENGTH));
   frameBlock.fill(0);

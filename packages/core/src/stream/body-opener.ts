@@ -1,4 +1,5 @@
-import { createDecipheriv, type DecipherGCM } from "node:crypto";
+import { createDecipheriv, type DecipherGCM, type KeyObject } from "node:crypto";
+import { toKeyObject } from "../crypto/aes-gcm.js";
 import { zero, zeroAll } from "../crypto/memory.js";
 import { EnvelopeError } from "../errors.js";
 import {
@@ -37,12 +38,16 @@ export class BodyOpener {
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
 
+  private readonly keyObject: KeyObject;
+
   constructor(
     private readonly frameKey: Uint8Array,
     private readonly messageId: Uint8Array,
     private readonly frameLength: number,
     private readonly maxPlaintextBytes: number,
-  ) {}
+  ) {
+    this.keyObject = toKeyObject(frameKey);
+  }
 
   get done(): boolean {
     return this.state === "done";
@@ -141,7 +146,7 @@ export class BodyOpener {
     this.frameCiphertextLength = ciphertextLength;
     writeNonce(this.nonce, sequence);
     writeFrameAad(this.aad, this.messageId, sequence, final, ciphertextLength);
-    const decipher = createDecipheriv("aes-256-gcm", this.frameKey, this.nonce, {
+    const decipher = createDecipheriv("aes-256-gcm", this.keyObject, this.nonce, {
       authTagLength: TAG_LENGTH,
     });
     decipher.setAAD(this.aad);
