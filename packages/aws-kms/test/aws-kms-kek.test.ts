@@ -219,7 +219,29 @@ describe("ReEncrypt", () => {
   });
 });
 
+describe("grant tokens", () => {
+  it("are sent with every call (the emulator validates them as KMS does)", async () => {
+    const arn = emulator.createKey().arn;
+    const ok = createAwsKmsKek({ keyId: arn, client: emulator.client(), grantTokens: ["grant-token-1"] });
+    await ok.unwrap({ provider: "aws-kms", ...(await ok.generateDataKey!(CONTEXT)) }, CONTEXT);
+    const tooMany = Array.from({ length: 11 }, (_, i) => `grant-token-${i}`);
+    const bad = createAwsKmsKek({ keyId: arn, client: emulator.client(), grantTokens: tooMany });
+    expect((await rejection(bad.generateDataKey!(CONTEXT))).code).toBe("INVALID_ARGUMENT");
+    expect((await rejection(bad.wrap(dek(), CONTEXT))).code).toBe("INVALID_ARGUMENT");
+  });
+});
+
 describe("abort", () => {
+  it("a signal that has already fired makes no call", async () => {
+    const kek = createAwsKmsKek({ keyId: emulator.createKey().arn, client: emulator.client() });
+    const controller = new AbortController();
+    controller.abort();
+    expect((await rejection(kek.generateDataKey!(CONTEXT, { signal: controller.signal }))).code).toBe(
+      "ABORTED",
+    );
+    expect(emulator.calls.count("GenerateDataKey")).toBe(0);
+  });
+
   it("an AbortSignal cancels a call in flight with ABORTED", async () => {
     const kek = createAwsKmsKek({ keyId: emulator.createKey().arn, client: emulator.client() });
     emulator.faults.inject({ kind: "latency", delayMs: 5_000, operation: "Encrypt" });

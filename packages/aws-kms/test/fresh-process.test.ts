@@ -29,6 +29,18 @@ const { plaintext, header } = await decrypt(process.argv[2], { keyring, expected
 process.stdout.write(JSON.stringify({ text: new TextDecoder().decode(plaintext), keyIds: header.wrappedKeys.map((k) => k.keyId) }));
 `;
 
+// The same loopback-only guard as the test setup file, for the child.
+const GUARD = `
+import { Socket } from "node:net";
+const connect = Socket.prototype.connect;
+Socket.prototype.connect = function (...args) {
+  const [first] = Array.isArray(args[0]) ? args[0] : args;
+  const host = typeof first === "object" && first !== null && typeof first.path !== "string" ? (first.host ?? "localhost") : "localhost";
+  if (!["127.0.0.1", "::1", "localhost"].includes(host)) throw new Error("child tried to connect to " + host);
+  return connect.apply(this, args);
+};
+`;
+
 let emulator: AwsKmsEmulator;
 let app: string;
 beforeAll(async () => {
@@ -47,6 +59,7 @@ beforeAll(async () => {
   await symlink(PACKAGE, join(app, "node_modules", "@kms-envelope", "aws-kms"), "dir");
   await writeFile(join(app, "package.json"), JSON.stringify({ type: "module", private: true }));
   await writeFile(join(app, "reader.mjs"), READER);
+  await writeFile(join(app, "loopback-only.mjs"), GUARD);
 });
 afterAll(async () => {
   await emulator?.close();
@@ -61,18 +74,22 @@ it("an envelope made with an AWS KEK decrypts in a fresh process with only core 
     context: { app: "fresh" },
   });
   emulator.calls.reset();
-  const { stdout } = await run(process.execPath, ["reader.mjs", armor(envelope)], {
-    cwd: app,
-    // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
-    env: {
-      PATH: process.env.PATH ?? "",
-      KMS_ENDPOINT: emulator.endpoint,
-      KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
-      KMS_KEY_URI: `aws-kms://${key.arn}`,
-      AWS_EC2_METADATA_DISABLED: "true",
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "./loopback-only.mjs", "reader.mjs", armor(envelope)],
+    {
+      cwd: app,
+      // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
+      env: {
+        PATH: process.env.PATH ?? "",
+        KMS_ENDPOINT: emulator.endpoint,
+        KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
+        KMS_KEY_URI: `aws-kms://${key.arn}`,
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+      timeout: 20_000,
     },
-    timeout: 20_000,
-  });
+  );
   expect(JSON.parse(stdout)).toEqual({ text: "read me elsewhere", keyIds: [key.arn] });
   // The child really asked KMS: one Decrypt, in the key's region.
   expect(emulator.calls.count("Decrypt")).toBe(1);

@@ -168,6 +168,18 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
       throw kmsError("SerializationException", "Start of structure or map found where not expected.");
     }
+    const grantTokens = input.GrantTokens;
+    if (
+      grantTokens !== undefined &&
+      (!Array.isArray(grantTokens) ||
+        grantTokens.length > 10 ||
+        grantTokens.some((token) => typeof token !== "string" || token.length === 0 || token.length > 8192))
+    ) {
+      throw kmsError(
+        "ValidationException",
+        "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10",
+      );
+    }
     if (principal.allow !== undefined && !principal.allow.includes(operation)) {
       const resource = typeof input.KeyId === "string" ? input.KeyId : "*";
       throw kmsError(
