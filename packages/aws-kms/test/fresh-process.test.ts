@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { armor, createKeyring, encrypt } from "@kms-envelope/core";
+import { armor, createKeyring, decrypt, encrypt } from "@kms-envelope/core";
 import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createAwsKmsKek } from "../src/index.js";
@@ -41,6 +41,16 @@ Socket.prototype.connect = function (...args) {
 };
 `;
 
+// A writer that names only the key: client, credentials, region and endpoint all
+// come from the SDK's default chain (here the environment), created on first use.
+const DEFAULT_CHAIN_WRITER = `
+import { armor, createKeyring, decrypt, encrypt } from "@kms-envelope/core";
+import { createAwsKmsKek } from "@kms-envelope/aws-kms";
+const kek = createAwsKmsKek({ keyId: process.env.KMS_KEY_ID });
+const envelope = await encrypt(new TextEncoder().encode("from the default chain"), { keyring: createKeyring({ primary: kek }), context: { app: "fresh" } });
+process.stdout.write(armor(envelope));
+`;
+
 let emulator: AwsKmsEmulator;
 let app: string;
 beforeAll(async () => {
@@ -60,6 +70,7 @@ beforeAll(async () => {
   await writeFile(join(app, "package.json"), JSON.stringify({ type: "module", private: true }));
   await writeFile(join(app, "reader.mjs"), READER);
   await writeFile(join(app, "loopback-only.mjs"), GUARD);
+  await writeFile(join(app, "writer.mjs"), DEFAULT_CHAIN_WRITER);
 });
 afterAll(async () => {
   await emulator?.close();
@@ -93,4 +104,32 @@ it("an envelope made with an AWS KEK decrypts in a fresh process with only core 
   expect(JSON.parse(stdout)).toEqual({ text: "read me elsewhere", keyIds: [key.arn] });
   // The child really asked KMS: one Decrypt, in the key's region.
   expect(emulator.calls.count("Decrypt")).toBe(1);
+});
+
+it("with no client or config, a KEK uses the SDK's default chain, created on first use", async () => {
+  const key = emulator.createKey({ alias: "alias/default-chain", region: "ap-northeast-1" });
+  emulator.calls.reset();
+  const { stdout } = await run(process.execPath, ["--import", "./loopback-only.mjs", "writer.mjs"], {
+    cwd: app,
+    env: {
+      PATH: process.env.PATH ?? "",
+      KMS_KEY_ID: "alias/default-chain",
+      AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
+      AWS_REGION: "ap-northeast-1",
+      AWS_ENDPOINT_URL_KMS: emulator.endpoint,
+      AWS_CONFIG_FILE: join(app, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(app, "no-credentials"),
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    timeout: 20_000,
+  });
+  expect(emulator.calls.count("DescribeKey")).toBe(1);
+  expect(emulator.calls.count("GenerateDataKey")).toBe(1);
+  const kek = createAwsKmsKek({ keyId: key.arn, client: emulator.client({ region: "ap-northeast-1" }) });
+  const result = await decrypt(stdout, {
+    keyring: createKeyring({ decryptOnly: [kek] }),
+    expectedContext: { app: "fresh" },
+  });
+  expect(new TextDecoder().decode(result.plaintext)).toBe("from the default chain");
 });
