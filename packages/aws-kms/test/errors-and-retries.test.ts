@@ -161,6 +161,14 @@ describe("each AWS error maps onto a core code, with the SDK error as cause", ()
     nowhere.destroy();
   });
 
+  it("an unknown error type falls back on its HTTP status: 429 → KMS_THROTTLED, 5xx → KMS_UNAVAILABLE", async () => {
+    const kek = kekFor(emulator.createKey().arn);
+    emulator.failNext({ type: "SlowDownPleaseException", status: 429 });
+    await failure(kek.wrap(dek(), CONTEXT), "KMS_THROTTLED", "SlowDownPleaseException");
+    emulator.failNext({ type: "BadGatewayException", status: 502 });
+    await failure(kek.wrap(dek(), CONTEXT), "KMS_UNAVAILABLE", "BadGatewayException");
+  });
+
   it("an error type the table does not know → KMS_ERROR, still with its cause", async () => {
     emulator.failNext({ type: "BrandNewException", message: "new" });
     await failure(kekFor(emulator.createKey().arn).wrap(dek(), CONTEXT), "KMS_ERROR", "BrandNewException");

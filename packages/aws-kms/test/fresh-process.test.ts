@@ -47,8 +47,12 @@ const DEFAULT_CHAIN_WRITER = `
 import { armor, createKeyring, decrypt, encrypt } from "@kms-envelope/core";
 import { createAwsKmsKek } from "@kms-envelope/aws-kms";
 const kek = createAwsKmsKek({ keyId: process.env.KMS_KEY_ID });
-const envelope = await encrypt(new TextEncoder().encode("from the default chain"), { keyring: createKeyring({ primary: kek }), context: { app: "fresh" } });
-process.stdout.write(armor(envelope));
+try {
+  const envelope = await encrypt(new TextEncoder().encode("from the default chain"), { keyring: createKeyring({ primary: kek }), context: { app: "fresh" } });
+  process.stdout.write(armor(envelope));
+} catch (error) {
+  process.stdout.write("ERROR " + error.code + " " + error.cause?.name);
+}
 `;
 
 let emulator: AwsKmsEmulator;
@@ -132,4 +136,24 @@ it("with no client or config, a KEK uses the SDK's default chain, created on fir
     expectedContext: { app: "fresh" },
   });
   expect(new TextDecoder().decode(result.plaintext)).toBe("from the default chain");
+});
+
+it("with no credentials anywhere, the default chain fails as KEY_ACCESS_DENIED", async () => {
+  emulator.createKey({ alias: "alias/no-credentials" });
+  emulator.calls.reset();
+  const { stdout } = await run(process.execPath, ["--import", "./loopback-only.mjs", "writer.mjs"], {
+    cwd: app,
+    env: {
+      PATH: process.env.PATH ?? "",
+      KMS_KEY_ID: "alias/no-credentials",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_KMS: emulator.endpoint,
+      AWS_CONFIG_FILE: join(app, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(app, "no-credentials"),
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    timeout: 20_000,
+  });
+  expect(stdout).toBe("ERROR KEY_ACCESS_DENIED CredentialsProviderError");
+  expect(emulator.calls.count("DescribeKey")).toBe(0);
 });
