@@ -468,6 +468,20 @@ describe("fault injection", () => {
   });
 });
 
+it("listens on the port it is given", async () => {
+  const probe = await startAwsKmsEmulator();
+  const port = Number(new URL(probe.endpoint).port);
+  await probe.close();
+  const fixed = await startAwsKmsEmulator({ port, account: "444455556666", region: "eu-north-1" });
+  expect(fixed.endpoint).toBe(`http://127.0.0.1:${port}`);
+  const key = fixed.createKey();
+  expect(key.arn).toMatch(/^arn:aws:kms:eu-north-1:444455556666:key\//);
+  expect(
+    (await fixed.client().send(new DescribeKeyCommand({ KeyId: key.keyId }))).KeyMetadata?.AWSAccountId,
+  ).toBe("444455556666");
+  await fixed.close();
+});
+
 it("close() stops the server", async () => {
   const temporary = await startAwsKmsEmulator();
   const client = temporary.client({ config: { maxAttempts: 1 } });
