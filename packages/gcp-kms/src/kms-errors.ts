@@ -45,9 +45,45 @@ export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPub
 
 const DECRYPTS: ReadonlySet<KmsOperation> = new Set(["Decrypt", "AsymmetricDecrypt"]);
 
-export function statusCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
+/** HTTP status -> gRPC status, as Google's REST frontends pair them (google.rpc.Code). */
+const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  409: "ABORTED",
+  429: "RESOURCE_EXHAUSTED",
+  499: "CANCELLED",
+  500: "INTERNAL",
+  501: "UNIMPLEMENTED",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+
+/**
+ * The gRPC status name of a client error, and the service's message. gax 6
+ * gives REST errors the gRPC `code`; gax 5 (with @google-cloud/kms 5) leaves
+ * the HTTP status in `code` and the google.rpc.Status JSON body in `message`,
+ * so that shape is decoded too and both majors map the same way.
+ */
+export function statusOf(error: unknown): { status: string; detail: string } | undefined {
+  const record = (error ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
+  const message = typeof record.message === "string" ? record.message : "";
+  if (typeof record.code === "number" && STATUS_NAMES[record.code] !== undefined) {
+    // gRPC errors carry the service's message in `details`; REST ones in `message`.
+    const details = typeof record.details === "string" && record.details !== "" ? record.details : message;
+    return { status: STATUS_NAMES[record.code]!, detail: details };
+  }
+  try {
+    const body = JSON.parse(message) as { error?: { status?: unknown; message?: unknown } };
+    if (typeof body.error?.status === "string") {
+      return { status: body.error.status, detail: String(body.error.message ?? "") };
+    }
+  } catch {
+    // Not a JSON body: fall back on the HTTP status, if any.
+  }
+  const http = HTTP_TO_STATUS[typeof record.code === "number" ? record.code : -1];
+  return http === undefined ? undefined : { status: http, detail: message };
 }
 
 /** Maps anything a client call threw onto an `EnvelopeError`, the SDK error (scrubbed) as `cause`. */
@@ -61,19 +97,16 @@ export function mapKmsError(
   scrub(error);
   if (signal?.aborted)
     return new EnvelopeError("ABORTED", `Cloud KMS ${operation} was aborted`, { cause: error });
-  const status = STATUS_NAMES[statusCodeOf(error) ?? -1];
-  if (status === undefined) {
-    // No gRPC status: the call never reached Cloud KMS (no credentials, a bad endpoint, a client bug).
+  const found = statusOf(error);
+  if (found === undefined) {
+    // No status: the call never reached Cloud KMS (no credentials, a bad endpoint, a client bug).
     const reason = error instanceof Error ? `: ${error.message.slice(0, 300)}` : "";
     return new EnvelopeError("KMS_ERROR", `Cloud KMS ${operation} on ${keyId} failed${reason}`, {
       cause: error,
     });
   }
-  // gRPC errors carry the service's message in `details`; REST ones in `message` (and `details` is not a string).
-  const details = (error as { details?: unknown }).details;
-  const detail = (
-    typeof details === "string" && details !== "" ? details : String((error as Error).message ?? "")
-  ).slice(0, 300);
+  const { status } = found;
+  const detail = found.detail.slice(0, 300);
   let code: ErrorCode = STATUS_TO_CODE[status] ?? "KMS_ERROR";
   if (status === "INVALID_ARGUMENT" && /checksum/i.test(detail)) {
     // Cloud KMS saw other bytes than we checksummed: corrupted in transit.
