@@ -83,5 +83,24 @@ for (const transport of ["grpc", "rest"] as const) {
         expect((await rejection(kek.wrap(new Uint8Array(32), {}))).code, fault.kind).toBe(code);
       }
     });
+
+    it(
+      transport === "grpc"
+        ? "retries one UNAVAILABLE with the client's default policy"
+        : "does not retry over REST (gax 5 keeps HTTP codes, which match no retry code): documented limitation",
+      async () => {
+        const key = emulator.createKey();
+        const kek = createGcpKmsKek({ name: key.name, client: clients[transport] });
+        emulator.faults.inject({ kind: "unavailable", operation: "Encrypt" });
+        const before = emulator.calls.count("Encrypt");
+        if (transport === "grpc") {
+          await kek.wrap(new Uint8Array(32), {});
+          expect(emulator.calls.count("Encrypt") - before).toBe(2);
+        } else {
+          expect((await rejection(kek.wrap(new Uint8Array(32), {}))).code).toBe("KMS_UNAVAILABLE");
+          expect(emulator.calls.count("Encrypt") - before).toBe(1);
+        }
+      },
+    );
   });
 }
