@@ -5,5 +5,5 @@ export {
   type GcpKmsKek,
   type GcpKmsKekOptions,
 } from "./gcp-kms-kek.js";
-export { mapKmsError, STATUS_TO_CODE } from "./kms-errors.js";
+export { STATUS_TO_CODE } from "./kms-errors.js";
 export { gcpKmsUriProvider } from "./uri-provider.js";

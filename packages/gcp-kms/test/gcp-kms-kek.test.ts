@@ -255,6 +255,34 @@ describe.each(TRANSPORTS)("asymmetric RSA-OAEP key over %s", (transport) => {
     expect(calls.count("AsymmetricDecrypt") - before.dec).toBe(1);
   });
 
+  it("writers need only cloudkms.cryptoKeyVersions.viewPublicKey; readers need useToDecrypt", async () => {
+    const { kek, key } = env.kek(transport, { asymmetric: true });
+    const undo = env.emulator.deny({
+      permission: "cloudkms.cryptoKeyVersions.useToDecrypt",
+      resource: key.name,
+    });
+    const undoEncrypt = env.emulator.deny({ permission: "cloudkms.cryptoKeyVersions.useToEncrypt" });
+    try {
+      const wrapped = entry(key.versionName, (await kek.wrap(dek(), CONTEXT)).wrapped);
+      expect((await rejection(kek.unwrap(wrapped, CONTEXT))).code).toBe("KEY_ACCESS_DENIED");
+      undo();
+      expect((await kek.unwrap(wrapped, CONTEXT)).length).toBe(32);
+    } finally {
+      undo();
+      undoEncrypt();
+    }
+    const other = env.kek(transport, { asymmetric: true });
+    const undoView = env.emulator.deny({
+      permission: "cloudkms.cryptoKeyVersions.viewPublicKey",
+      resource: other.key.name,
+    });
+    try {
+      expect((await rejection(other.kek.wrap(dek(), CONTEXT))).code).toBe("KEY_ACCESS_DENIED");
+    } finally {
+      undoView();
+    }
+  });
+
   it("a corrupted public key is KMS_INTEGRITY and is not cached", async () => {
     const { kek } = env.kek(transport, { asymmetric: true });
     env.emulator.faults.inject({ kind: "corrupt-response", operation: "GetPublicKey" });
