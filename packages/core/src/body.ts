@@ -19,7 +19,7 @@ const REGULAR_PREFIX = Uint8Array.of(FRAME_MARKER_REGULAR);
  * docs/performance.md. Small enough that each fresh output stays in cache and
  * is recycled by malloc, large enough that the per-call cost (~1 µs) is noise.
  */
-export const CRYPTO_SLICE = 64 * 1024;
+export const CRYPTO_SLICE = 256 * 1024;
 
 /**
  * Seals frames in order. One instance per message: it owns the nonce and AAD
