@@ -1,5 +1,5 @@
 import { constants, publicEncrypt, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { createServer, Socket } from "node:net";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { crc32c } from "@node-rs/crc32";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,24 @@ import { type GcpKmsEmulator, type GcpTransport, startGcpKmsEmulator } from "../
 
 // The client must never look for credentials or the metadata server: the emulator hands it a pass-through auth client.
 process.env.METADATA_SERVER_DETECTION = "none";
+
+// Every socket this file opens (grpc-js, gaxios) must go to loopback; anything else is refused and fails the file.
+const refused: string[] = [];
+const connect = Socket.prototype.connect;
+Socket.prototype.connect = function guarded(this: Socket, ...args: unknown[]) {
+  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
+  const target =
+    typeof first === "object" && first !== null ? (first as { host?: string; path?: string }) : {};
+  const host =
+    target.path === undefined
+      ? (target.host ?? (typeof args[1] === "string" ? args[1] : "localhost"))
+      : "localhost";
+  if (!["127.0.0.1", "::1", "localhost"].includes(host)) {
+    refused.push(host);
+    throw new Error(`network guard: a test tried to reach ${host}`);
+  }
+  return (connect as (...a: unknown[]) => Socket).apply(this, args);
+} as typeof Socket.prototype.connect;
 
 const TRANSPORTS: readonly GcpTransport[] = ["grpc", "rest"];
 let emulator: GcpKmsEmulator;
@@ -21,6 +39,7 @@ afterEach(() => emulator.faults.clear());
 afterAll(async () => {
   await Promise.all(Object.values(clients).map((client) => client.close()));
   await emulator.close();
+  expect(refused, "connections to non-loopback addresses").toEqual([]);
 });
 
 async function failure(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
