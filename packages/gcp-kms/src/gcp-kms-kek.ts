@@ -116,25 +116,41 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     }
   }
 
-  function loadPublicKey(signal: AbortSignal | undefined) {
-    publicKey ??= call("GetPublicKey", signal, (kms, o) => kms.getPublicKey({ name }, o)).then((response) => {
-      if (response.name !== name) throw mismatch("GetPublicKey", response.name);
-      const pem = response.pem ?? "";
-      checkCrc("GetPublicKey", Buffer.from(pem, "utf8"), response.pemCrc32c, "pem");
-      const algorithm = RSA_OAEP.exec(String(response.algorithm));
-      if (algorithm === null) {
-        throw new EnvelopeError(
-          "INVALID_ARGUMENT",
-          `${name} has algorithm ${String(response.algorithm)}; only RSA_DECRYPT_OAEP_* keys can wrap DEKs`,
-        );
-      }
-      return { key: createPublicKey(pem), hash: algorithm[2]!.toLowerCase() };
-    });
-    // A failed fetch is not cached: the next wrap asks again.
-    publicKey.catch(() => {
-      publicKey = undefined;
-    });
-    return publicKey;
+  /**
+   * The version's public key, fetched once and shared by every wrap. The
+   * fetch carries no caller's signal (one caller aborting must not fail the
+   * others): each caller races its own signal against it instead.
+   */
+  async function loadPublicKey(signal: AbortSignal | undefined): Promise<{ key: KeyObject; hash: string }> {
+    if (publicKey === undefined) {
+      const fetching = call("GetPublicKey", undefined, (kms, o) => kms.getPublicKey({ name }, o)).then(
+        (response) => {
+          if (response.name !== name) throw mismatch("GetPublicKey", response.name);
+          const pem = response.pem ?? "";
+          checkCrc("GetPublicKey", Buffer.from(pem, "utf8"), response.pemCrc32c, "pem");
+          const algorithm = RSA_OAEP.exec(String(response.algorithm));
+          if (algorithm === null) {
+            throw new EnvelopeError(
+              "INVALID_ARGUMENT",
+              `${name} has algorithm ${String(response.algorithm)}; only RSA_DECRYPT_OAEP_* keys can wrap DEKs`,
+            );
+          }
+          return { key: createPublicKey(pem), hash: algorithm[2]!.toLowerCase() };
+        },
+      );
+      publicKey = fetching;
+      // A failed fetch is not cached: the next wrap asks again.
+      fetching.catch(() => {
+        if (publicKey === fetching) publicKey = undefined;
+      });
+    }
+    if (signal === undefined) return publicKey;
+    throwIfAborted(signal);
+    try {
+      return await raceAbort(publicKey, signal);
+    } catch (error) {
+      throw mapKmsError("GetPublicKey", name, error, signal);
+    }
   }
 
   function mismatch(operation: KmsOperation, reported: unknown): EnvelopeError {

@@ -283,6 +283,18 @@ describe.each(TRANSPORTS)("asymmetric RSA-OAEP key over %s", (transport) => {
     }
   });
 
+  it("one caller aborting does not fail the others sharing the public-key fetch", async () => {
+    const { kek } = env.kek(transport, { asymmetric: true });
+    env.emulator.faults.inject({ kind: "latency", delayMs: 400, operation: "GetPublicKey" });
+    const controller = new AbortController();
+    const first = kek.wrap(dek(), CONTEXT, { signal: controller.signal });
+    const second = kek.wrap(dek(), CONTEXT);
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(first)).code).toBe("ABORTED");
+    expect((await second).wrapped.length).toBe(256);
+    expect(env.emulator.calls.count("GetPublicKey")).toBeGreaterThan(0);
+  });
+
   it("a corrupted public key is KMS_INTEGRITY and is not cached", async () => {
     const { kek } = env.kek(transport, { asymmetric: true });
     env.emulator.faults.inject({ kind: "corrupt-response", operation: "GetPublicKey" });
