@@ -10,7 +10,7 @@ import {
 import { createFrontListener } from "./front-listener.js";
 import { createGcpFaultController, type GcpFault, type GcpFaultController } from "./gcp-faults.js";
 import { startGrpcServer } from "./grpc-server.js";
-import { KeyStore, type Purpose, type VersionState } from "./key-store.js";
+import { createKeyStore, type Purpose, type VersionState } from "./key-store.js";
 import { createKmsService, type DenyRule } from "./kms-service.js";
 import { loadKmsProtos } from "./protos.js";
 import { createRestServer } from "./rest-server.js";
@@ -77,7 +77,7 @@ export interface GcpKmsEmulator {
  */
 export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = {}): Promise<GcpKmsEmulator> {
   const definition = loadKmsProtos();
-  const store = new KeyStore();
+  const store = createKeyStore();
   const faults = createGcpFaultController();
   const calls = createCallCounter();
   const denied: DenyRule[] = [];

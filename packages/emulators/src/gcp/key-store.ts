@@ -70,233 +70,241 @@ export function now(): Timestamp {
 }
 
 /** Key rings, keys and versions with their material: the whole state of one emulator. */
-export class KeyStore {
-  readonly keyRings = new Map<string, Timestamp>();
-  readonly keys = new Map<string, CryptoKeyRecord>();
+export function createKeyStore() {
+  const keyRings = new Map<string, Timestamp>();
+  const keys = new Map<string, CryptoKeyRecord>();
+  const store = {
+    keyRings,
+    keys,
 
-  createKeyRing(parent: string, keyRingId: string): string {
-    if (!KEY_RING_PARENT.test(parent)) throw invalid(`Invalid parent: ${parent}`);
-    if (!ID.test(keyRingId)) throw invalid(`Invalid key ring id: ${keyRingId}`);
-    const name = `${parent}/keyRings/${keyRingId}`;
-    if (this.keyRings.has(name))
-      throw new KmsStatusError("ALREADY_EXISTS", `KeyRing ${name} already exists.`);
-    this.keyRings.set(name, now());
-    return name;
-  }
+    createKeyRing(parent: string, keyRingId: string): string {
+      if (!KEY_RING_PARENT.test(parent)) throw invalid(`Invalid parent: ${parent}`);
+      if (!ID.test(keyRingId)) throw invalid(`Invalid key ring id: ${keyRingId}`);
+      const name = `${parent}/keyRings/${keyRingId}`;
+      if (store.keyRings.has(name))
+        throw new KmsStatusError("ALREADY_EXISTS", `KeyRing ${name} already exists.`);
+      store.keyRings.set(name, now());
+      return name;
+    },
 
-  keyRing(name: string): Timestamp {
-    const ring = this.keyRings.get(name);
-    if (ring === undefined) throw new KmsStatusError("NOT_FOUND", `KeyRing ${name} not found.`);
-    return ring;
-  }
+    keyRing(name: string): Timestamp {
+      const ring = store.keyRings.get(name);
+      if (ring === undefined) throw new KmsStatusError("NOT_FOUND", `KeyRing ${name} not found.`);
+      return ring;
+    },
 
-  createCryptoKey(
-    parent: string,
-    cryptoKeyId: string,
-    purpose: Purpose,
-    algorithm: string | undefined,
-    options: { skipInitialVersion?: boolean; labels?: Record<string, string> } = {},
-  ): CryptoKeyRecord {
-    this.keyRing(parent);
-    if (!ID.test(cryptoKeyId)) throw invalid(`Invalid crypto key id: ${cryptoKeyId}`);
-    const name = `${parent}/cryptoKeys/${cryptoKeyId}`;
-    if (this.keys.has(name)) throw new KmsStatusError("ALREADY_EXISTS", `CryptoKey ${name} already exists.`);
-    let chosen: string;
-    if (purpose === "ENCRYPT_DECRYPT") {
-      chosen = algorithm ?? SYMMETRIC_ALGORITHM;
-      if (chosen !== SYMMETRIC_ALGORITHM)
-        throw invalid(`Algorithm ${chosen} is not valid for purpose ENCRYPT_DECRYPT.`);
-    } else if (purpose === "ASYMMETRIC_DECRYPT") {
-      if (algorithm === undefined || RSA_DECRYPT_ALGORITHMS[algorithm] === undefined) {
-        throw invalid(`Algorithm ${algorithm ?? "(unset)"} is not valid for purpose ASYMMETRIC_DECRYPT.`);
+    createCryptoKey(
+      parent: string,
+      cryptoKeyId: string,
+      purpose: Purpose,
+      algorithm: string | undefined,
+      options: { skipInitialVersion?: boolean; labels?: Record<string, string> } = {},
+    ): CryptoKeyRecord {
+      store.keyRing(parent);
+      if (!ID.test(cryptoKeyId)) throw invalid(`Invalid crypto key id: ${cryptoKeyId}`);
+      const name = `${parent}/cryptoKeys/${cryptoKeyId}`;
+      if (store.keys.has(name))
+        throw new KmsStatusError("ALREADY_EXISTS", `CryptoKey ${name} already exists.`);
+      let chosen: string;
+      if (purpose === "ENCRYPT_DECRYPT") {
+        chosen = algorithm ?? SYMMETRIC_ALGORITHM;
+        if (chosen !== SYMMETRIC_ALGORITHM)
+          throw invalid(`Algorithm ${chosen} is not valid for purpose ENCRYPT_DECRYPT.`);
+      } else if (purpose === "ASYMMETRIC_DECRYPT") {
+        if (algorithm === undefined || RSA_DECRYPT_ALGORITHMS[algorithm] === undefined) {
+          throw invalid(`Algorithm ${algorithm ?? "(unset)"} is not valid for purpose ASYMMETRIC_DECRYPT.`);
+        }
+        chosen = algorithm;
+      } else {
+        throw invalid(`Purpose ${String(purpose)} is not supported by this emulator.`);
       }
-      chosen = algorithm;
-    } else {
-      throw invalid(`Purpose ${String(purpose)} is not supported by this emulator.`);
-    }
-    const key: CryptoKeyRecord = {
-      name,
-      purpose,
-      algorithm: chosen,
-      createTime: now(),
-      labels: { ...options.labels },
-      tag: randomBytes(8),
-      versions: [],
-      primary: undefined,
-    };
-    this.keys.set(name, key);
-    if (options.skipInitialVersion !== true) {
-      const version = this.createVersion(name);
-      if (purpose === "ENCRYPT_DECRYPT") key.primary = version;
-    }
-    return key;
-  }
-
-  key(name: string): CryptoKeyRecord {
-    if (!KEY_NAME.test(name)) throw invalid(`Resource name [${name}] does not match any known format.`);
-    const key = this.keys.get(name);
-    if (key === undefined) throw new KmsStatusError("NOT_FOUND", `CryptoKey ${name} not found.`);
-    return key;
-  }
-
-  createVersion(keyName: string): VersionRecord {
-    const key = this.key(keyName);
-    const name = `${keyName}/cryptoKeyVersions/${key.versions.length + 1}`;
-    let version: VersionRecord;
-    if (key.purpose === "ENCRYPT_DECRYPT") {
-      version = {
+      const key: CryptoKeyRecord = {
         name,
-        algorithm: key.algorithm,
-        state: "ENABLED",
+        purpose,
+        algorithm: chosen,
         createTime: now(),
-        secret: randomBytes(32),
+        labels: { ...options.labels },
+        tag: randomBytes(8),
+        versions: [],
+        primary: undefined,
       };
-    } else {
-      const { bits } = RSA_DECRYPT_ALGORITHMS[key.algorithm]!;
-      const pair = generateKeyPairSync("rsa", { modulusLength: bits });
-      const publicPem = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
-      version = {
-        name,
-        algorithm: key.algorithm,
-        state: "ENABLED",
-        createTime: now(),
-        privateKey: pair.privateKey,
-        publicPem,
-      };
-    }
-    key.versions.push(version);
-    return version;
-  }
+      store.keys.set(name, key);
+      if (options.skipInitialVersion !== true) {
+        const version = store.createVersion(name);
+        if (purpose === "ENCRYPT_DECRYPT") key.primary = version;
+      }
+      return key;
+    },
 
-  version(name: string): { key: CryptoKeyRecord; version: VersionRecord } {
-    const match = VERSION_NAME.exec(name);
-    if (match === null) throw invalid(`Resource name [${name}] does not match any known format.`);
-    const key = this.keys.get(match[1]!);
-    const version = key?.versions[Number(match[2]) - 1];
-    if (key === undefined || version === undefined) {
-      throw new KmsStatusError("NOT_FOUND", `CryptoKeyVersion ${name} not found.`);
-    }
-    return { key, version };
-  }
+    key(name: string): CryptoKeyRecord {
+      if (!KEY_NAME.test(name)) throw invalid(`Resource name [${name}] does not match any known format.`);
+      const key = store.keys.get(name);
+      if (key === undefined) throw new KmsStatusError("NOT_FOUND", `CryptoKey ${name} not found.`);
+      return key;
+    },
 
-  /** Encrypt resolves a key name to its primary version, and accepts a version name too. */
-  encryptingVersion(name: string): { key: CryptoKeyRecord; version: VersionRecord } {
-    const resolved = VERSION_NAME.test(name) ? this.version(name) : undefined;
-    const key = resolved?.key ?? this.key(name);
-    if (key.purpose !== "ENCRYPT_DECRYPT") {
-      throw invalid(`${key.name} has purpose ${key.purpose}; Encrypt needs ENCRYPT_DECRYPT.`);
-    }
-    const version = resolved?.version ?? key.primary;
-    if (version === undefined)
-      throw new KmsStatusError("FAILED_PRECONDITION", `${key.name} has no primary version.`);
-    return { key, version };
-  }
+    createVersion(keyName: string): VersionRecord {
+      const key = store.key(keyName);
+      const name = `${keyName}/cryptoKeyVersions/${key.versions.length + 1}`;
+      let version: VersionRecord;
+      if (key.purpose === "ENCRYPT_DECRYPT") {
+        version = {
+          name,
+          algorithm: key.algorithm,
+          state: "ENABLED",
+          createTime: now(),
+          secret: randomBytes(32),
+        };
+      } else {
+        const { bits } = RSA_DECRYPT_ALGORITHMS[key.algorithm]!;
+        const pair = generateKeyPairSync("rsa", { modulusLength: bits });
+        const publicPem = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
+        version = {
+          name,
+          algorithm: key.algorithm,
+          state: "ENABLED",
+          createTime: now(),
+          privateKey: pair.privateKey,
+          publicPem,
+        };
+      }
+      key.versions.push(version);
+      return version;
+    },
 
-  setPrimary(keyName: string, versionId: string): CryptoKeyRecord {
-    const key = this.key(keyName);
-    if (key.purpose !== "ENCRYPT_DECRYPT") {
-      throw new KmsStatusError(
-        "FAILED_PRECONDITION",
-        `${key.name} has purpose ${key.purpose}, which has no primary.`,
-      );
-    }
-    const version = this.version(`${keyName}/cryptoKeyVersions/${versionId}`).version;
-    requireEnabled(version);
-    key.primary = version;
-    return key;
-  }
+    version(name: string): { key: CryptoKeyRecord; version: VersionRecord } {
+      const match = VERSION_NAME.exec(name);
+      if (match === null) throw invalid(`Resource name [${name}] does not match any known format.`);
+      const key = store.keys.get(match[1]!);
+      const version = key?.versions[Number(match[2]) - 1];
+      if (key === undefined || version === undefined) {
+        throw new KmsStatusError("NOT_FOUND", `CryptoKeyVersion ${name} not found.`);
+      }
+      return { key, version };
+    },
 
-  setState(versionName: string, state: VersionState): VersionRecord {
-    const { version } = this.version(versionName);
-    if (state !== "ENABLED" && state !== "DISABLED") {
-      throw invalid(`CryptoKeyVersion.state may only be set to ENABLED or DISABLED, not ${state}.`);
-    }
-    if (version.state !== "ENABLED" && version.state !== "DISABLED") {
-      throw new KmsStatusError(
-        "FAILED_PRECONDITION",
-        `${version.name} is not in state ENABLED or DISABLED, current state is: ${version.state}.`,
-      );
-    }
-    version.state = state;
-    return version;
-  }
+    /** Encrypt resolves a key name to its primary version, and accepts a version name too. */
+    encryptingVersion(name: string): { key: CryptoKeyRecord; version: VersionRecord } {
+      const resolved = VERSION_NAME.test(name) ? store.version(name) : undefined;
+      const key = resolved?.key ?? store.key(name);
+      if (key.purpose !== "ENCRYPT_DECRYPT") {
+        throw invalid(`${key.name} has purpose ${key.purpose}; Encrypt needs ENCRYPT_DECRYPT.`);
+      }
+      const version = resolved?.version ?? key.primary;
+      if (version === undefined)
+        throw new KmsStatusError("FAILED_PRECONDITION", `${key.name} has no primary version.`);
+      return { key, version };
+    },
 
-  destroy(versionName: string): VersionRecord {
-    const { version } = this.version(versionName);
-    if (version.state === "DESTROY_SCHEDULED" || version.state === "DESTROYED") {
-      throw new KmsStatusError(
-        "FAILED_PRECONDITION",
-        `${version.name} is already scheduled for destruction.`,
-      );
-    }
-    version.state = "DESTROY_SCHEDULED";
-    const at = Date.now() + 24 * 3600 * 1000;
-    version.destroyTime = { seconds: String(Math.floor(at / 1000)), nanos: 0 };
-    return version;
-  }
+    setPrimary(keyName: string, versionId: string): CryptoKeyRecord {
+      const key = store.key(keyName);
+      if (key.purpose !== "ENCRYPT_DECRYPT") {
+        throw new KmsStatusError(
+          "FAILED_PRECONDITION",
+          `${key.name} has purpose ${key.purpose}, which has no primary.`,
+        );
+      }
+      const version = store.version(`${keyName}/cryptoKeyVersions/${versionId}`).version;
+      requireEnabled(version);
+      key.primary = version;
+      return key;
+    },
 
-  /** AES-256-GCM under the version's key, the AAD bound, the version recorded in clear so Decrypt can pick it. */
-  sealSymmetric(key: CryptoKeyRecord, version: VersionRecord, plaintext: Buffer, aad: Buffer): Buffer {
-    requireEnabled(version);
-    const header = Buffer.alloc(HEADER_LENGTH);
-    CIPHERTEXT_MAGIC.copy(header, 0);
-    key.tag.copy(header, CIPHERTEXT_MAGIC.length);
-    header.writeUInt32BE(key.versions.indexOf(version) + 1, CIPHERTEXT_MAGIC.length + 8);
-    const nonce = randomBytes(NONCE_LENGTH);
-    const cipher = createCipheriv("aes-256-gcm", version.secret!, nonce);
-    cipher.setAAD(Buffer.concat([header, aad]));
-    const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([header, nonce, sealed, cipher.getAuthTag()]);
-  }
+    setState(versionName: string, state: VersionState): VersionRecord {
+      const { version } = store.version(versionName);
+      if (state !== "ENABLED" && state !== "DISABLED") {
+        throw invalid(`CryptoKeyVersion.state may only be set to ENABLED or DISABLED, not ${state}.`);
+      }
+      if (version.state !== "ENABLED" && version.state !== "DISABLED") {
+        throw new KmsStatusError(
+          "FAILED_PRECONDITION",
+          `${version.name} is not in state ENABLED or DISABLED, current state is: ${version.state}.`,
+        );
+      }
+      version.state = state;
+      return version;
+    },
 
-  openSymmetric(
-    key: CryptoKeyRecord,
-    ciphertext: Buffer,
-    aad: Buffer,
-  ): { plaintext: Buffer; version: VersionRecord } {
-    const bad = () => invalid("Decryption failed: the ciphertext is invalid.");
-    if (ciphertext.length < HEADER_LENGTH + NONCE_LENGTH + GCM_TAG_LENGTH) throw bad();
-    const header = ciphertext.subarray(0, HEADER_LENGTH);
-    if (!header.subarray(0, CIPHERTEXT_MAGIC.length).equals(CIPHERTEXT_MAGIC)) throw bad();
-    // Another key's ciphertext: the real service answers the same way, without naming the key.
-    if (!header.subarray(CIPHERTEXT_MAGIC.length, CIPHERTEXT_MAGIC.length + 8).equals(key.tag)) throw bad();
-    const version = key.versions[header.readUInt32BE(CIPHERTEXT_MAGIC.length + 8) - 1];
-    if (version === undefined) throw bad();
-    requireEnabled(version);
-    const nonce = ciphertext.subarray(HEADER_LENGTH, HEADER_LENGTH + NONCE_LENGTH);
-    const sealed = ciphertext.subarray(HEADER_LENGTH + NONCE_LENGTH, ciphertext.length - GCM_TAG_LENGTH);
-    try {
-      const decipher = createDecipheriv("aes-256-gcm", version.secret!, nonce);
-      decipher.setAAD(Buffer.concat([header, aad]));
-      decipher.setAuthTag(ciphertext.subarray(ciphertext.length - GCM_TAG_LENGTH));
-      return { plaintext: Buffer.concat([decipher.update(sealed), decipher.final()]), version };
-    } catch {
-      throw bad();
-    }
-  }
+    destroy(versionName: string): VersionRecord {
+      const { version } = store.version(versionName);
+      if (version.state === "DESTROY_SCHEDULED" || version.state === "DESTROYED") {
+        throw new KmsStatusError(
+          "FAILED_PRECONDITION",
+          `${version.name} is already scheduled for destruction.`,
+        );
+      }
+      version.state = "DESTROY_SCHEDULED";
+      const at = Date.now() + 24 * 3600 * 1000;
+      version.destroyTime = { seconds: String(Math.floor(at / 1000)), nanos: 0 };
+      return version;
+    },
 
-  openAsymmetric(version: VersionRecord, ciphertext: Buffer): Buffer {
-    requireEnabled(version);
-    const algorithm = RSA_DECRYPT_ALGORITHMS[version.algorithm];
-    if (algorithm === undefined || version.privateKey === undefined) {
-      throw invalid(
-        `${version.name} has algorithm ${version.algorithm}, which does not support AsymmetricDecrypt.`,
-      );
-    }
-    try {
-      return privateDecrypt(
-        {
-          key: version.privateKey,
-          padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING,
-          oaepHash: algorithm.hash,
-        },
-        ciphertext,
-      );
-    } catch {
-      throw invalid("Decryption failed: the ciphertext is invalid.");
-    }
-  }
+    /** AES-256-GCM under the version's key, the AAD bound, the version recorded in clear so Decrypt can pick it. */
+    sealSymmetric(key: CryptoKeyRecord, version: VersionRecord, plaintext: Buffer, aad: Buffer): Buffer {
+      requireEnabled(version);
+      const header = Buffer.alloc(HEADER_LENGTH);
+      CIPHERTEXT_MAGIC.copy(header, 0);
+      key.tag.copy(header, CIPHERTEXT_MAGIC.length);
+      header.writeUInt32BE(key.versions.indexOf(version) + 1, CIPHERTEXT_MAGIC.length + 8);
+      const nonce = randomBytes(NONCE_LENGTH);
+      const cipher = createCipheriv("aes-256-gcm", version.secret!, nonce);
+      cipher.setAAD(Buffer.concat([header, aad]));
+      const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      return Buffer.concat([header, nonce, sealed, cipher.getAuthTag()]);
+    },
+
+    openSymmetric(
+      key: CryptoKeyRecord,
+      ciphertext: Buffer,
+      aad: Buffer,
+    ): { plaintext: Buffer; version: VersionRecord } {
+      const bad = () => invalid("Decryption failed: the ciphertext is invalid.");
+      if (ciphertext.length < HEADER_LENGTH + NONCE_LENGTH + GCM_TAG_LENGTH) throw bad();
+      const header = ciphertext.subarray(0, HEADER_LENGTH);
+      if (!header.subarray(0, CIPHERTEXT_MAGIC.length).equals(CIPHERTEXT_MAGIC)) throw bad();
+      // Another key's ciphertext: the real service answers the same way, without naming the key.
+      if (!header.subarray(CIPHERTEXT_MAGIC.length, CIPHERTEXT_MAGIC.length + 8).equals(key.tag)) throw bad();
+      const version = key.versions[header.readUInt32BE(CIPHERTEXT_MAGIC.length + 8) - 1];
+      if (version === undefined) throw bad();
+      requireEnabled(version);
+      const nonce = ciphertext.subarray(HEADER_LENGTH, HEADER_LENGTH + NONCE_LENGTH);
+      const sealed = ciphertext.subarray(HEADER_LENGTH + NONCE_LENGTH, ciphertext.length - GCM_TAG_LENGTH);
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", version.secret!, nonce);
+        decipher.setAAD(Buffer.concat([header, aad]));
+        decipher.setAuthTag(ciphertext.subarray(ciphertext.length - GCM_TAG_LENGTH));
+        return { plaintext: Buffer.concat([decipher.update(sealed), decipher.final()]), version };
+      } catch {
+        throw bad();
+      }
+    },
+
+    openAsymmetric(version: VersionRecord, ciphertext: Buffer): Buffer {
+      requireEnabled(version);
+      const algorithm = RSA_DECRYPT_ALGORITHMS[version.algorithm];
+      if (algorithm === undefined || version.privateKey === undefined) {
+        throw invalid(
+          `${version.name} has algorithm ${version.algorithm}, which does not support AsymmetricDecrypt.`,
+        );
+      }
+      try {
+        return privateDecrypt(
+          {
+            key: version.privateKey,
+            padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING,
+            oaepHash: algorithm.hash,
+          },
+          ciphertext,
+        );
+      } catch {
+        throw invalid("Decryption failed: the ciphertext is invalid.");
+      }
+    },
+  };
+  return store;
 }
+
+export type KeyStore = ReturnType<typeof createKeyStore>;
 
 export function requireEnabled(version: VersionRecord): void {
   if (version.state !== "ENABLED") {
