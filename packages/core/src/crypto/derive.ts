@@ -1,14 +1,58 @@
-import { createHmac, createSecretKey } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { utf8 } from "../format/bytes.js";
 import { COMMITMENT_LENGTH, DEK_LENGTH } from "../format/constants.js";
 
 /**
  * HKDF-SHA512 (RFC 5869) written as its HMAC calls: one extract with the
  * message id as salt, then one expand block per output, each under its own
- * `info` label. Three HMACs cost about half of one `hkdfSync` call in Node,
- * and this runs once per message. HMAC keys go in as `KeyObject`s: on Node 24
- * `createHmac` with raw key bytes costs ~20 µs against ~4 µs (see aes-gcm.ts).
+ * `info` label; and each HMAC written as its two SHA-512 calls (RFC 2104)
+ * over module-owned scratch buffers that are zeroed after every use.
+ * Measured on Node 24 (docs/performance.md): `hkdfSync` ~11 µs, three
+ * `createHmac` calls ~15 to 22 µs (key handling dominates), six one-shot
+ * `crypto.hash` calls ~11.5 µs; and no key ever sits in a `KeyObject` we
+ * cannot zero.
  */
+const BLOCK = 128;
+const DIGEST = 64;
+/** Longest HMAC message here: the DEK (32) or an info label (~35 bytes). */
+const MAX_MESSAGE = 256;
+const innerInput = Buffer.alloc(BLOCK + MAX_MESSAGE);
+const outerInput = Buffer.alloc(BLOCK + DIGEST);
+
+/** Whether `crypto.hash` exists and returns a Buffer for "buffer" (Node ≥ 21.7 / 20.12 with Buffer output). */
+const oneShot = (() => {
+  try {
+    return typeof hash === "function" && Buffer.isBuffer(hash("sha512", new Uint8Array(0), "buffer"));
+  } catch {
+    return false;
+  }
+})();
+
+function sha512(data: Uint8Array): Buffer {
+  return oneShot
+    ? (hash("sha512", data, "buffer") as unknown as Buffer)
+    : createHash("sha512").update(data).digest();
+}
+
+/** HMAC-SHA512 for keys of at most one block (ours: 32 and 64 bytes). The caller zeroes the result. */
+function hmacSha512(key: Uint8Array, message: Uint8Array): Buffer {
+  if (key.length > BLOCK || message.length > MAX_MESSAGE) throw new Error("hmacSha512: input too long");
+  innerInput.fill(0x36, 0, BLOCK);
+  outerInput.fill(0x5c, 0, BLOCK);
+  for (let i = 0; i < key.length; i++) {
+    innerInput[i]! ^= key[i]!;
+    outerInput[i]! ^= key[i]!;
+  }
+  innerInput.set(message, BLOCK);
+  const inner = sha512(innerInput.subarray(0, BLOCK + message.length));
+  outerInput.set(inner, BLOCK);
+  inner.fill(0);
+  const mac = sha512(outerInput);
+  innerInput.fill(0);
+  outerInput.fill(0);
+  return mac;
+}
+
 const FRAME_KEY_LABEL = "kms-envelope v1 frame key";
 const COMMITMENT_LABEL = "kms-envelope v1 key commitment";
 
@@ -42,11 +86,10 @@ export interface DerivedKeys {
 
 export function deriveKeys(dek: Uint8Array, messageId: Uint8Array, suite: number): DerivedKeys {
   const labels = infosFor(suite);
-  const prk = createHmac("sha512", createSecretKey(messageId)).update(dek).digest();
-  const prkKey = createSecretKey(prk);
+  const prk = hmacSha512(messageId, dek);
+  const frameBlock = hmacSha512(prk, labels.frameKey);
+  const commitmentBlock = hmacSha512(prk, labels.commitment);
   prk.fill(0);
-  const frameBlock = createHmac("sha512", prkKey).update(labels.frameKey).digest();
-  const commitmentBlock = createHmac("sha512", prkKey).update(labels.commitment).digest();
   const frameKey = Buffer.from(frameBlock.subarray(0, DEK_LENGTH));
   const commitment = Buffer.from(commitmentBlock.subarray(0, COMMITMENT_LENGTH));
   frameBlock.fill(0);
