@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { RandomSource } from "../src/crypto/random.js";
 import { prepareMessage, sealMessage } from "../src/encrypt.js";
-import { createKeyring, type KeyEncryptionKey } from "../src/index.js";
+import { createKeyring, decrypt, decryptStream, type KeyEncryptionKey } from "../src/index.js";
 import { EncryptSession } from "../src/stream/encrypt-session.js";
 import { toNodeTransform } from "../src/stream/node-adapter.js";
 import { toWebTransform } from "../src/stream/web-adapter.js";
@@ -55,4 +55,26 @@ describe("encryptStream writes exactly the bytes of the buffer API", () => {
       }
     });
   }
+
+  it("frames larger than the cipher slices (1 MiB frames, 2.5 MiB, uneven chunks)", async () => {
+    // Frames span several 64 KiB stream slices and 256 KiB buffer slices: the slicing must not show on the wire.
+    const plaintext = randomBytes(2.5 * 1024 * 1024 + 123);
+    const options = { keyring, context, frameLength: 1024 * 1024 };
+    const reference = Buffer.from(sealMessage(await prepareMessage(options, fixedRandom("big")), plaintext));
+    const uneven: Uint8Array[] = [];
+    for (let at = 0, step = 1; at < plaintext.length; at += step, step = (step * 7 + 13) % 300_000 || 1) {
+      uneven.push(plaintext.subarray(at, at + step));
+    }
+    const node = toNodeTransform(new EncryptSession(options, fixedRandom("big")), undefined);
+    expect((await throughNode(node, uneven)).equals(reference)).toBe(true);
+    const web = toWebTransform(new EncryptSession(options, fixedRandom("big")), undefined);
+    expect((await throughWeb(web, uneven)).equals(reference)).toBe(true);
+    const opened = await decrypt(reference, { keyring, expectedContext: context });
+    expect(Buffer.from(opened.plaintext).equals(plaintext)).toBe(true);
+    const streamed = await throughNode(
+      decryptStream({ keyring, expectedContext: context }),
+      chunked(reference, 100_000),
+    );
+    expect(streamed.equals(plaintext)).toBe(true);
+  });
 });
