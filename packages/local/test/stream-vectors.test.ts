@@ -3,13 +3,17 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   createKeyring,
+  DEFAULT_LIMITS,
   decrypt,
   decryptStream,
   decryptWebStream,
   type EncryptionContext,
   isEnvelopeError,
   type Limits,
+  rewrap,
+  rewrapStream,
 } from "@kms-envelope/core";
+import { decodeHeader } from "@kms-envelope/core/format";
 import { describe, expect, it } from "vitest";
 import { createLocalKek } from "../src/index.js";
 
@@ -125,5 +129,90 @@ describe("decryptStream agrees with decrypt on every shared vector", () => {
   it("covers every binary vector in the manifest", () => {
     expect(manifest.positive.length).toBeGreaterThan(0);
     expect(binary.length).toBeGreaterThan(0);
+  });
+});
+
+const fresh = createLocalKek({ key: Buffer.alloc(32, 0x42), keyId: "rewrap-target" });
+const freshKeyring = createKeyring({ primary: fresh });
+
+async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await run();
+    return undefined;
+  } catch (error) {
+    if (isEnvelopeError(error)) return error.code;
+    throw error;
+  }
+}
+
+/** What rewrap must leave alone: the authenticated header, the header tag and the body. */
+function fixedParts(envelope: Uint8Array) {
+  const header = decodeHeader(envelope, DEFAULT_LIMITS);
+  return Buffer.concat([
+    header.authenticatedBytes,
+    header.headerTag,
+    envelope.subarray(header.length),
+  ]).toString("hex");
+}
+
+async function rewrapViaStream(
+  envelope: Uint8Array,
+  options: Parameters<typeof rewrapStream>[0],
+): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < envelope.length; at += 7) chunks.push(Buffer.from(envelope.subarray(at, at + 7)));
+  await pipeline(
+    Readable.from(chunks),
+    rewrapStream(options),
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        out.push(chunk);
+        callback();
+      },
+    }),
+  );
+  return Buffer.concat(out);
+}
+
+describe("rewrap on the shared vectors", () => {
+  it.each(manifest.positive.map((vector) => [vector.id, vector] as const))(
+    "positive %s",
+    async (_id, vector) => {
+      const envelope = Buffer.from(vector.envelope, "hex");
+      const options = { from: keyringFor(vector.keys), to: freshKeyring, expectedContext: vector.context };
+      for (const rewrapped of [
+        (await rewrap(envelope, options)).envelope,
+        await rewrapViaStream(envelope, options),
+      ]) {
+        expect(fixedParts(rewrapped)).toBe(fixedParts(envelope));
+        const opened = await decrypt(rewrapped, { keyring: freshKeyring, expectedContext: vector.context });
+        expect(Buffer.from(opened.plaintext).toString("hex")).toBe(vector.plaintext);
+        expect(await codeOf(() => decrypt(rewrapped, { keyring: keyringFor(vector.keys) }))).toBe(
+          "NO_USABLE_KEY",
+        );
+      }
+    },
+  );
+
+  // Rewrap checks the header as decrypt does (same code), never the body; what it lets
+  // through must still fail decrypt with the vector's code: it never repairs an envelope.
+  const binary = manifest.negative.filter((vector) => vector.armored !== true);
+  it.each(binary.map((vector) => [vector.id, vector] as const))("negative %s", async (_id, vector) => {
+    const envelope = Buffer.from(vector.envelope, "hex");
+    const { keys, expectedContext, limits } = vector.decrypt;
+    let rewrapped: Uint8Array | undefined;
+    const failure = await codeOf(async () => {
+      rewrapped = (
+        await rewrap(envelope, { from: keyringFor(keys), to: freshKeyring, expectedContext, limits })
+      ).envelope;
+    });
+    if (failure !== undefined) {
+      expect(failure).toBe(vector.code);
+      return;
+    }
+    expect(await codeOf(() => decrypt(rewrapped!, { keyring: freshKeyring, expectedContext, limits }))).toBe(
+      vector.code,
+    );
   });
 });
