@@ -51,19 +51,6 @@ export function createFrameCipher(frameKey: SecretKey, nonce: Uint8Array, aad: U
   return cipher;
 }
 
-/** Encrypts one frame; returns ciphertext and tag (both fresh buffers from OpenSSL). */
-export function sealFrame(
-  frameKey: SecretKey,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  plaintext: Uint8Array,
-): { ciphertext: Buffer; tag: Buffer } {
-  const cipher = createFrameCipher(frameKey, nonce, aad);
-  const ciphertext = cipher.update(plaintext);
-  cipher.final();
-  return { ciphertext, tag: cipher.getAuthTag() };
-}
-
 /**
  * Encrypts one frame into `target` at `offset` in slices: each slice's fresh
  * output is small enough to stay in cache and to come from malloc's free
