@@ -134,7 +134,7 @@ describe("rewrap", () => {
     expect(await opens(result.envelope, c.kek)).toEqual({ plaintext: plaintext.toString("hex") });
   });
 
-  it("refuses a remove that matches nothing, an empty change, and a list over the limit", async () => {
+  it("refuses a remove that matches nothing, an empty change, removing every key, and a list over the limit", async () => {
     const { a, c, envelope } = await fixture();
     const from = only(a.kek);
     expect(
@@ -143,6 +143,10 @@ describe("rewrap", () => {
       code: "INVALID_ARGUMENT",
     });
     expect(await outcome(async () => (await rewrap(envelope, { from, to: {} })).envelope)).toEqual({
+      code: "INVALID_ARGUMENT",
+    });
+    const removeAll = { remove: [a.kek, { provider: "memory", keyId: "key-b" }] };
+    expect(await outcome(async () => (await rewrap(envelope, { from, to: removeAll })).envelope)).toEqual({
       code: "INVALID_ARGUMENT",
     });
     const limits = { maxWrappedKeys: 2 };
