@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
+// The child runs the built package (plain Node cannot load the TypeScript sources);
+// turbo's test task builds core first, and so must anyone running this file alone.
 const dist = new URL("../dist/index.js", import.meta.url).href;
 
 /**
