@@ -9,6 +9,7 @@ import {
   encryptStream,
   encryptWebStream,
 } from "../src/index.js";
+import { DecryptSession } from "../src/stream/decrypt-session.js";
 import { createMemoryKek } from "./support/memory-kek.js";
 import { chunked, throughNode, throughWeb } from "./support/stream-helpers.js";
 
@@ -74,5 +75,22 @@ describe("streams produce and accept the buffer API's bytes", () => {
     await throughNode(transform, chunked(envelope, 10));
     expect(events[0]).toBe("header");
     expect(events.filter((event) => event === "header")).toHaveLength(1);
+  });
+});
+
+describe("a byte-at-a-time producer", () => {
+  it("gets plaintext in a few large chunks, not one buffer per byte", async () => {
+    const { kek } = createMemoryKek();
+    const keyring = createKeyring({ primary: kek });
+    const plaintext = randomBytes(300 * 1024);
+    const envelope = await encrypt(plaintext, { keyring, frameLength: 256 * 1024 });
+    const session = new DecryptSession({ keyring });
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < envelope.length; at++)
+      await session.push(envelope.subarray(at, at + 1), (part) => out.push(part));
+    session.finish((part) => out.push(part));
+    expect(Buffer.concat(out).equals(plaintext)).toBe(true);
+    // 64 KiB slices: 4 for the first frame and 1 for the second (plus GCM's empty tails, which are dropped).
+    expect(out.length).toBeLessThanOrEqual(8);
   });
 });

@@ -37,6 +37,9 @@ export class BodyOpener {
   private filled = 0;
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
+  /** Ciphertext (not secret) waiting to be deciphered in one larger update. */
+  private readonly staging = new Uint8Array(OUTPUT_SLICE);
+  private staged = 0;
 
   private readonly keyObject: KeyObject;
 
@@ -95,13 +98,12 @@ export class BodyOpener {
           break;
         }
         case "ciphertext": {
-          // Slices bound each plaintext allocation (see OUTPUT_SLICE).
-          const take = Math.min(this.remaining, length - at, OUTPUT_SLICE);
-          const plaintext = this.decipher!.update(chunk.subarray(at, at + take));
-          if (plaintext.length > 0) this.parts.push(plaintext);
+          const take = Math.min(this.remaining, length - at);
+          this.decipherPiece(chunk.subarray(at, at + take));
           this.remaining -= take;
           at += take;
           if (this.remaining === 0) {
+            this.flushStaged();
             this.state = "tag";
             this.filled = 0;
           }
@@ -138,6 +140,36 @@ export class BodyOpener {
     this.parts = [];
     this.decipher = undefined;
     zero(this.frameKey);
+  }
+
+  /**
+   * Deciphers in slices of OUTPUT_SLICE bytes. Small input chunks are staged
+   * first, so that a producer sending a byte at a time cannot make us hold a
+   * frame as a million one-byte buffers; large ones go straight through.
+   */
+  private decipherPiece(piece: Uint8Array): void {
+    let at = 0;
+    if (this.staged > 0) {
+      at = Math.min(OUTPUT_SLICE - this.staged, piece.length);
+      this.staging.set(piece.subarray(0, at), this.staged);
+      this.staged += at;
+      if (this.staged < OUTPUT_SLICE) return;
+      this.flushStaged();
+    }
+    for (; piece.length - at >= OUTPUT_SLICE; at += OUTPUT_SLICE) {
+      this.parts.push(this.decipher!.update(piece.subarray(at, at + OUTPUT_SLICE)));
+    }
+    if (at < piece.length) {
+      this.staging.set(piece.subarray(at), 0);
+      this.staged = piece.length - at;
+    }
+  }
+
+  private flushStaged(): void {
+    if (this.staged === 0) return;
+    const plaintext = this.decipher!.update(this.staging.subarray(0, this.staged));
+    if (plaintext.length > 0) this.parts.push(plaintext);
+    this.staged = 0;
   }
 
   private startFrame(final: boolean, ciphertextLength: number): void {
