@@ -76,7 +76,8 @@ describe("streams run in constant memory", () => {
     // (docs/performance.md). What the library holds (a frame or two) must come on top of
     // that as a few MiB, never as something that scales with the stream.
     expect(ours.growth).toBeLessThan(raw.growth + 16 * MIB);
-    expect(ours.growth).toBeLessThan(128 * MIB);
+    // A safety net independent of the baseline: anything holding the stream would need over 1 GiB.
+    expect(ours.growth).toBeLessThan(256 * MIB);
     console.info(
       `peak RSS growth, 1 GiB round trip: kms-envelope ${(ours.growth / MIB).toFixed(1)} MiB, raw AES-GCM ${(raw.growth / MIB).toFixed(1)} MiB`,
     );
