@@ -1,9 +1,9 @@
+import { FrameSealer } from "./body.js";
+import { freezeContext } from "./context.js";
 import { computeHeaderTag } from "./crypto/aes-gcm.js";
 import { deriveKeys } from "./crypto/derive.js";
 import { zero } from "./crypto/memory.js";
-import { randomBytes, type RandomSource, secureRandom } from "./crypto/random.js";
-import { FrameSealer } from "./body.js";
-import { freezeContext } from "./context.js";
+import { type RandomSource, randomBytes, secureRandom } from "./crypto/random.js";
 import { EnvelopeError, throwIfAborted, toEnvelopeError } from "./errors.js";
 import {
   DEFAULT_FRAME_LENGTH,
@@ -37,6 +37,8 @@ export interface MessageMaterials {
   readonly contextBytes: Uint8Array;
   readonly frameLength: number;
   readonly wrappedKeys: readonly WrappedKeyEntry[];
+  /** `wrappedKeys` encoded once (validated: provider ids, sizes), as the header carries it. */
+  readonly wrappedKeyList: Uint8Array;
 }
 
 /** Checks options, generates the DEK with the primary KEK, and wraps it with every extra KEK. */
@@ -46,17 +48,31 @@ export async function prepareMessage(
 ): Promise<MessageMaterials> {
   const limits = resolveLimits(options.limits);
   const frameLength = options.frameLength ?? Math.min(DEFAULT_FRAME_LENGTH, limits.maxFrameLength);
-  if (!Number.isSafeInteger(frameLength) || frameLength < limits.minFrameLength || frameLength > limits.maxFrameLength) {
-    throw new EnvelopeError("INVALID_ARGUMENT", `frameLength must be an integer in ${limits.minFrameLength}..${limits.maxFrameLength}`);
+  if (
+    !Number.isSafeInteger(frameLength) ||
+    frameLength < limits.minFrameLength ||
+    frameLength > limits.maxFrameLength
+  ) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `frameLength must be an integer in ${limits.minFrameLength}..${limits.maxFrameLength}`,
+    );
   }
   const { context, bytes: contextBytes } = freezeContext(options.context);
   if (contextBytes.length > limits.maxContextBytes) {
-    throw new EnvelopeError("LIMIT_EXCEEDED", `the encryption context exceeds ${limits.maxContextBytes} bytes`);
+    throw new EnvelopeError(
+      "LIMIT_EXCEEDED",
+      `the encryption context exceeds ${limits.maxContextBytes} bytes`,
+    );
   }
   const [primary, ...extra] = options.keyring?.wrapping ?? [];
-  if (primary === undefined) throw new EnvelopeError("INVALID_ARGUMENT", "encrypt needs a keyring with a primary KEK");
+  if (primary === undefined)
+    throw new EnvelopeError("INVALID_ARGUMENT", "encrypt needs a keyring with a primary KEK");
   if (extra.length + 1 > limits.maxWrappedKeys) {
-    throw new EnvelopeError("LIMIT_EXCEEDED", `the keyring has more KEKs than the limit of ${limits.maxWrappedKeys}`);
+    throw new EnvelopeError(
+      "LIMIT_EXCEEDED",
+      `the keyring has more KEKs than the limit of ${limits.maxWrappedKeys}`,
+    );
   }
   const signal = options.signal;
   throwIfAborted(signal);
@@ -65,15 +81,22 @@ export async function prepareMessage(
   try {
     const rest = await Promise.all(extra.map((kek) => wrapWith(kek, dek, context, signal)));
     const wrappedKeys = [first.entry, ...rest];
-    encodeWrappedKeys(wrappedKeys); // validates provider ids and sizes before any frame is sealed
-    return { dek, messageId: randomBytes(MESSAGE_ID_LENGTH, random), context, contextBytes, frameLength, wrappedKeys };
+    // Encoding validates provider ids and sizes before any frame is sealed; the header reuses it.
+    const wrappedKeyList = encodeWrappedKeys(wrappedKeys);
+    const messageId = randomBytes(MESSAGE_ID_LENGTH, random);
+    return { dek, messageId, context, contextBytes, frameLength, wrappedKeys, wrappedKeyList };
   } catch (error) {
     zero(dek);
     throw error;
   }
 }
 
-async function generate(kek: KeyEncryptionKey, context: EncryptionContext, random: RandomSource, signal?: AbortSignal) {
+async function generate(
+  kek: KeyEncryptionKey,
+  context: EncryptionContext,
+  random: RandomSource,
+  signal?: AbortSignal,
+) {
   if (kek.generateDataKey !== undefined) {
     let generated: Awaited<ReturnType<NonNullable<KeyEncryptionKey["generateDataKey"]>>>;
     try {
@@ -96,7 +119,12 @@ async function generate(kek: KeyEncryptionKey, context: EncryptionContext, rando
   }
 }
 
-async function wrapWith(kek: KeyEncryptionKey, dek: Uint8Array, context: EncryptionContext, signal?: AbortSignal) {
+async function wrapWith(
+  kek: KeyEncryptionKey,
+  dek: Uint8Array,
+  context: EncryptionContext,
+  signal?: AbortSignal,
+) {
   try {
     return toEntry(kek, await kek.wrap(dek, context, { signal }));
   } catch (error) {
@@ -113,7 +141,10 @@ function toEntry(kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8
  * (which the caller zeroes). The header tag authenticates every header byte
  * before the wrapped-key list.
  */
-export function sealHeader(materials: MessageMaterials): { header: Uint8Array<ArrayBuffer>; frameKey: Buffer } {
+export function sealHeader(materials: MessageMaterials): {
+  header: Uint8Array<ArrayBuffer>;
+  frameKey: Buffer;
+} {
   const suite = SUITE_AES256_GCM_HKDF_SHA512_COMMIT;
   const { frameKey, commitment } = deriveKeys(materials.dek, materials.messageId, suite);
   const authenticated = encodeAuthenticatedHeader({
@@ -124,7 +155,7 @@ export function sealHeader(materials: MessageMaterials): { header: Uint8Array<Ar
     commitment,
   });
   const tag = computeHeaderTag(frameKey, authenticated);
-  const list = encodeWrappedKeys(materials.wrappedKeys);
+  const list = materials.wrappedKeyList;
   const header = new Uint8Array(authenticated.length + TAG_LENGTH + list.length);
   header.set(authenticated, 0);
   header.set(tag, authenticated.length);
@@ -140,7 +171,9 @@ export function sealMessage(materials: MessageMaterials, plaintext: Uint8Array):
     const { regularFrames, finalLength } = planFrames(plaintext.length, frameLength);
     // One allocation for the whole envelope: large fresh buffers are the cost to avoid.
     // Every byte is written below, so the uninitialised (unpooled) allocation leaks nothing.
-    const out: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(header.length + bodyLength(plaintext.length, frameLength));
+    const out: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(
+      header.length + bodyLength(plaintext.length, frameLength),
+    );
     out.set(header, 0);
     const sealer = new FrameSealer(frameKey, materials.messageId, frameLength);
     let offset = header.length;
@@ -156,8 +189,12 @@ export function sealMessage(materials: MessageMaterials, plaintext: Uint8Array):
 }
 
 /** Encrypts `plaintext` under a fresh DEK wrapped by every KEK of the keyring's wrapping set. */
-export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): Promise<Uint8Array<ArrayBuffer>> {
-  if (!(plaintext instanceof Uint8Array)) throw new EnvelopeError("INVALID_ARGUMENT", "plaintext must be a Uint8Array");
+export async function encrypt(
+  plaintext: Uint8Array,
+  options: EncryptOptions,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!(plaintext instanceof Uint8Array))
+    throw new EnvelopeError("INVALID_ARGUMENT", "plaintext must be a Uint8Array");
   const materials = await prepareMessage(options);
   try {
     return sealMessage(materials, plaintext);

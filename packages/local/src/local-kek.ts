@@ -1,5 +1,6 @@
+import { createSecretKey } from "node:crypto";
 import { EnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
-import { type FillRandom, KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
+import { aadPrefix, type FillRandom, KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
 
 export const LOCAL_PROVIDER = "local";
 
@@ -23,7 +24,11 @@ export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
   if (typeof options.keyId !== "string" || options.keyId.length === 0) {
     throw new EnvelopeError("INVALID_ARGUMENT", "a local KEK needs a non-empty keyId");
   }
-  const key = Buffer.from(options.key);
+  // A KeyObject holds its own copy (the caller may zero theirs) and spares a key setup per call.
+  const copy = Buffer.from(options.key);
+  const key = createSecretKey(copy);
+  copy.fill(0);
+  const prefix = aadPrefix(options.keyId, 0);
   const keyId = options.keyId;
   const random = options.random ?? secureFill;
   const kek: KeyEncryptionKey = {
@@ -31,13 +36,13 @@ export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
     keyId,
     async wrap(dek, context, callOptions) {
       throwIfAborted(callOptions?.signal);
-      return { keyId, wrapped: wrapDek(key, keyId, 0, dek, context, random) };
+      return { keyId, wrapped: wrapDek(key, prefix, dek, context, random) };
     },
     async unwrap(entry, context, callOptions) {
       throwIfAborted(callOptions?.signal);
       if (entry.keyId !== keyId)
         throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
-      return unwrapDek(key, keyId, 0, entry.wrapped, context);
+      return unwrapDek(key, prefix, entry.wrapped, context);
     },
   };
   return Object.freeze(kek);
