@@ -3,7 +3,7 @@ import { createKeyringFromUris, createKeyUriRegistry, decrypt, encrypt } from "@
 import { describe, expect, it } from "vitest";
 import { gcpKmsUriProvider } from "../src/index.js";
 import { rejection, useEmulator } from "./helpers.js";
-import { refused } from "./network-guard.js";
+import { guard } from "./network-guard.js";
 
 const env = useEmulator();
 
@@ -71,12 +71,12 @@ describe("without credentials", () => {
       (await rejection(kek.unwrap({ provider: "gcp-kms", keyId: name, wrapped: new Uint8Array(60) }, {})))
         .code,
     ).toBe("KMS_ERROR");
-    expect(refused).toEqual([]);
+    expect(guard.refused).toEqual([]);
   });
 
   it("the network guard itself refuses and records non-loopback connections", () => {
-    expect(() => net.connect({ host: "169.254.169.254", port: 80 })).toThrow(/network guard/);
-    expect(refused).toEqual(["169.254.169.254"]);
-    refused.length = 0; // the deliberate attempt above is not a leak
+    expect(() => net.connect({ host: "169.254.169.254", port: 80 })).toThrow(/loopback guard/);
+    expect(guard.refused).toEqual(["169.254.169.254"]);
+    guard.refused.length = 0; // the deliberate attempt above is not a leak
   });
 });
