@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createIsolatedInstall } from "@kms-envelope/conformance";
 import { armor, createKeyring, decrypt, encrypt } from "@kms-envelope/core";
 import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,8 +13,8 @@ const run = promisify(execFile);
 const PACKAGE = dirname(dirname(fileURLToPath(import.meta.url)));
 const CORE = join(PACKAGE, "..", "core");
 
-// The reader: a program whose node_modules hold only core and aws-kms (linked
-// to their built packages), opening the key from its URI as a config would.
+// The reader: a program whose node_modules hold only core and aws-kms (copies
+// of their built packages), opening the key from its URI as a config would.
 const READER = `
 import { createKeyringFromUris, createKeyUriRegistry, decrypt } from "@kms-envelope/core";
 import { awsKmsUriProvider } from "@kms-envelope/aws-kms";
@@ -67,11 +67,8 @@ beforeAll(async () => {
     );
   }
   emulator = await startAwsKmsEmulator();
-  app = await mkdtemp(join(tmpdir(), "aws-kms-fresh-"));
-  await mkdir(join(app, "node_modules", "@kms-envelope"), { recursive: true });
-  await symlink(CORE, join(app, "node_modules", "@kms-envelope", "core"), "dir");
-  await symlink(PACKAGE, join(app, "node_modules", "@kms-envelope", "aws-kms"), "dir");
-  await writeFile(join(app, "package.json"), JSON.stringify({ type: "module", private: true }));
+  // Copies of the built core and aws-kms, plus links to the SDK they depend on: nothing else.
+  app = createIsolatedInstall([CORE, PACKAGE], "aws-kms-fresh-");
   await writeFile(join(app, "reader.mjs"), READER);
   await writeFile(join(app, "loopback-only.mjs"), GUARD);
   await writeFile(join(app, "writer.mjs"), DEFAULT_CHAIN_WRITER);

@@ -1,4 +1,5 @@
 export { type EnvelopeLayout, type FieldRange, fieldRange, layoutOf } from "./envelope-layout.js";
+export { createIsolatedInstall, productionClosure, resolvePackageDir } from "./install-tree.js";
 export {
   defaultManifestPath,
   fromHex,

@@ -1,19 +1,9 @@
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createIsolatedInstall, productionClosure } from "@kms-envelope/conformance";
 import { createKeyring, encrypt } from "@kms-envelope/core";
 import { type GcpKmsEmulator, startGcpKmsEmulator } from "@kms-envelope/emulators/gcp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,47 +11,6 @@ import { createGcpKmsKek } from "../src/index.js";
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const coreDir = resolve(packageDir, "../core");
-
-interface PackageJson {
-  dependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-}
-
-const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8")) as PackageJson;
-
-/** Where `name` resolves from `fromDir`, by Node's rule: the nearest node_modules/name upwards. */
-function packageDirFrom(fromDir: string, name: string): string | undefined {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", name, "package.json");
-    if (existsSync(candidate)) return realpathSync(dirname(candidate));
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-/** Every package a production install of `dir` brings: dependencies, optional ones, and required peers. */
-function productionClosure(dir: string): Set<string> {
-  const seen = new Map<string, string>();
-  const visit = (from: string) => {
-    const manifest = readJson(join(from, "package.json"));
-    const peers = Object.keys(manifest.peerDependencies ?? {}).filter(
-      (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true,
-    );
-    for (const name of [
-      ...Object.keys(manifest.dependencies ?? {}),
-      ...Object.keys(manifest.optionalDependencies ?? {}),
-      ...peers,
-    ]) {
-      const found = packageDirFrom(from, name);
-      if (found === undefined || seen.has(`${name}@${found}`)) continue;
-      seen.set(`${name}@${found}`, name);
-      visit(found);
-    }
-  };
-  visit(dir);
-  return new Set(seen.values());
-}
 
 describe("install tree", () => {
   it("production dependencies hold no other cloud's SDK and no other provider package", () => {
@@ -91,23 +40,7 @@ describe("a fresh process with only core + gcp-kms installed", () => {
         cwd: packageDir,
       },
     );
-    app = mkdtempSync(join(tmpdir(), "kms-envelope-gcp-app-"));
-    const modules = join(app, "node_modules");
-    for (const [name, dir] of [
-      ["@kms-envelope/core", coreDir],
-      ["@kms-envelope/gcp-kms", packageDir],
-    ] as const) {
-      // Copied, not linked: a link would let Node find the workspace's dev dependencies next to the source.
-      mkdirSync(join(modules, name), { recursive: true });
-      cpSync(join(dir, "package.json"), join(modules, name, "package.json"));
-      cpSync(join(dir, "dist"), join(modules, name, "dist"), { recursive: true });
-    }
-    // Third-party dependencies: linked to their store copies, which see only their own dependencies.
-    for (const name of Object.keys(readJson(join(packageDir, "package.json")).dependencies ?? {})) {
-      if (name.startsWith("@kms-envelope/")) continue;
-      mkdirSync(dirname(join(modules, name)), { recursive: true });
-      symlinkSync(packageDirFrom(packageDir, name)!, join(modules, name), "dir");
-    }
+    app = createIsolatedInstall([coreDir, packageDir], "kms-envelope-gcp-app-");
     writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
   });
 
