@@ -78,6 +78,18 @@ export function sealFrameInto(
   return cipher.getAuthTag();
 }
 
+/** The decipher for one frame, with its AAD and expected tag set: the twin of `createFrameCipher`. */
+function createFrameDecipher(frameKey: SecretKey, nonce: Uint8Array, aad: Uint8Array, tag: Uint8Array) {
+  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return decipher;
+}
+
+function frameTagFailure(sequence: number): EnvelopeError {
+  return new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
+}
+
 /**
  * Decrypts one frame and returns its plaintext only if the tag verifies; on
  * failure the unauthenticated output is zeroed before the error is thrown.
@@ -90,15 +102,13 @@ export function openFrame(
   tag: Uint8Array,
   sequence: number,
 ): Buffer {
-  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
+  const decipher = createFrameDecipher(frameKey, nonce, aad, tag);
   const plaintext = decipher.update(ciphertext);
   try {
     decipher.final();
   } catch {
     plaintext.fill(0);
-    throw new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
+    throw frameTagFailure(sequence);
   }
   return plaintext;
 }
@@ -119,9 +129,7 @@ export function openFrameInto(
   offset: number,
   slice: number,
 ): void {
-  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
+  const decipher = createFrameDecipher(frameKey, nonce, aad, tag);
   let at = offset;
   for (let position = 0; position < ciphertext.length; position += slice) {
     const part = decipher.update(
@@ -135,6 +143,6 @@ export function openFrameInto(
     decipher.final();
   } catch {
     target.fill(0, offset, at);
-    throw new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
+    throw frameTagFailure(sequence);
   }
 }
