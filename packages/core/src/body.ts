@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { createFrameCipher, openFrame, openFrameInto, sealFrameInto, toKeyObject } from "./crypto/aes-gcm.js";
+import { createFrameCipher, openFrame, openFrameInto, sealFrameInto } from "./crypto/aes-gcm.js";
 import { EnvelopeError } from "./errors.js";
 import {
   FINAL_FRAME_HEADER_LENGTH,
@@ -31,16 +31,11 @@ export class FrameSealer {
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
 
-  private readonly frameKey: KeyObject;
-
   constructor(
-    frameKey: Uint8Array,
+    private readonly frameKey: KeyObject,
     private readonly messageId: Uint8Array,
     readonly frameLength: number,
-  ) {
-    // One KeyObject per message: see crypto/aes-gcm.ts for what raw key bytes cost per cipher.
-    this.frameKey = toKeyObject(frameKey);
-  }
+  ) {}
 
   /** Bytes `seal` writes for a frame of `plaintextLength` bytes. */
   static wireLength(plaintextLength: number, final: boolean): number {
@@ -114,15 +109,11 @@ export class FrameOpener {
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
 
-  private readonly frameKey: KeyObject;
-
   constructor(
-    frameKey: Uint8Array,
+    private readonly frameKey: KeyObject,
     private readonly messageId: Uint8Array,
     private readonly maxPlaintextBytes: number,
-  ) {
-    this.frameKey = toKeyObject(frameKey);
-  }
+  ) {}
 
   get done(): boolean {
     return this.finished;

@@ -1,5 +1,10 @@
 import { EnvelopeError } from "./errors.js";
-import { contextsEqual, decodeContext, type EncryptionContext, encodeContext } from "./format/context.js";
+import {
+  canonicalizeContext,
+  contextsEqual,
+  type EncryptionContext,
+  encodeContext,
+} from "./format/context.js";
 
 /**
  * Canonical bytes of a context, cached per context object so that KEKs that
@@ -7,6 +12,9 @@ import { contextsEqual, decodeContext, type EncryptionContext, encodeContext } f
  * Core hands KEKs frozen contexts, so the cache cannot go stale for them.
  */
 const canonicalCache = new WeakMap<EncryptionContext, Uint8Array>();
+/** Contexts `freezeContext` made: plain frozen data in canonical order, safe to hand out again. */
+const canonicalContexts = new WeakSet<EncryptionContext>();
+const EMPTY: EncryptionContext = Object.freeze({});
 
 export function canonicalContextBytes(context: EncryptionContext): Uint8Array {
   let bytes = canonicalCache.get(context);
@@ -17,16 +25,77 @@ export function canonicalContextBytes(context: EncryptionContext): Uint8Array {
   return bytes;
 }
 
-/** A frozen copy of `context` in canonical order, with its bytes cached. */
+/**
+ * A frozen copy of `context` in canonical order, with its bytes cached. A
+ * context this function froze before is returned
+ * as it is (a context passed in twice): it cannot have changed.
+ */
 export function freezeContext(context: EncryptionContext | undefined): {
   context: EncryptionContext;
   bytes: Uint8Array;
 } {
-  const bytes = encodeContext(context ?? {});
-  // Decoding the canonical bytes yields the pairs in canonical order, frozen.
-  const frozen = decodeContext(bytes);
+  const source = context ?? EMPTY;
+  if (canonicalContexts.has(source)) return { context: source, bytes: canonicalContextBytes(source) };
+  const key = contentKey(source);
+  const known = key === undefined ? undefined : recentContexts.get(key);
+  if (known !== undefined) return { context: known, bytes: canonicalContextBytes(known) };
+  const { bytes, entries } = canonicalizeContext(source);
+  // Object.fromEntries defines own properties, so a key such as "__proto__" stays data.
+  const frozen = Object.freeze(Object.fromEntries(entries));
   canonicalCache.set(frozen, bytes);
+  canonicalContexts.add(frozen);
+  if (key !== undefined) {
+    if (recentContexts.size >= MAX_RECENT_CONTEXTS) recentContexts.clear();
+    // Keyed by the copy's own content: the values actually frozen, read once.
+    const frozenKey = contentKey(frozen);
+    if (frozenKey !== undefined) recentContexts.set(frozenKey, frozen);
+  }
   return { context: frozen, bytes };
+}
+
+/**
+ * Services encrypt under the same few contexts again and again, each call with
+ * a fresh object literal. Freezing a canonical copy costs ~3 µs, and every new
+ * copy is a new weak-map key for the garbage collector (~3 µs more per message,
+ * measured): so the frozen copy is found again by content. The key spells out
+ * each pair with its lengths, so no two different contexts share one; anything
+ * unusual (a non-string value, a large context) skips the cache and is
+ * validated and rejected by `canonicalizeContext` as usual.
+ */
+const recentContexts = new Map<string, EncryptionContext>();
+const MAX_RECENT_CONTEXTS = 128;
+const MAX_KEYED_CONTEXT = 1024;
+
+function contentKey(context: EncryptionContext): string | undefined {
+  if (
+    context === null ||
+    typeof context !== "object" ||
+    Object.getPrototypeOf(context) !== Object.prototype
+  ) {
+    return undefined;
+  }
+  let key = "";
+  for (const name in context) {
+    if (!Object.hasOwn(context, name)) return undefined;
+    const value = context[name];
+    if (typeof value !== "string") return undefined;
+    key += `${name.length}:${name}${value.length}:${value}`;
+    if (key.length > MAX_KEYED_CONTEXT) return undefined;
+  }
+  return key;
+}
+
+/**
+ * Records that `context`, decoded from an envelope (so frozen, plain and in
+ * canonical order), has the canonical bytes `bytes`: KEKs that bind the
+ * context as AAD then skip re-encoding it, and encrypting under the same
+ * context object again skips canonicalising it. `bytes` is copied, as it is
+ * usually a view into the caller's envelope.
+ */
+export function adoptDecodedContext(context: EncryptionContext, bytes: Uint8Array): void {
+  if (canonicalContexts.has(context)) return;
+  canonicalCache.set(context, bytes.slice());
+  canonicalContexts.add(context);
 }
 
 /** `CONTEXT_MISMATCH` unless the envelope's context holds exactly the expected pairs. */

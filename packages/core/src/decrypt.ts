@@ -89,7 +89,5 @@ export async function decrypt(
     single?.fill(0);
     out?.fill(0, 0, written);
     throw error;
-  } finally {
-    zero(unlocked.frameKey);
   }
 }

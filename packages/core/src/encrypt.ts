@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { FrameSealer } from "./body.js";
 import { freezeContext } from "./context.js";
 import { computeHeaderTag } from "./crypto/aes-gcm.js";
@@ -14,7 +15,12 @@ import {
 } from "./format/constants.js";
 import type { EncryptionContext } from "./format/context.js";
 import { bodyLength, planFrames } from "./format/frame.js";
-import { encodeAuthenticatedHeader, encodeWrappedKeys, type WrappedKeyEntry } from "./format/header.js";
+import {
+  authenticatedHeaderLength,
+  encodeWrappedKeys,
+  type WrappedKeyEntry,
+  writeAuthenticatedHeader,
+} from "./format/header.js";
 import type { KeyEncryptionKey } from "./kek.js";
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
@@ -136,56 +142,67 @@ function toEntry(kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8
   return { provider: kek.provider, keyId: wrapped.keyId, wrapped: wrapped.wrapped };
 }
 
+function headerLength(materials: MessageMaterials): number {
+  return (
+    authenticatedHeaderLength(materials.contextBytes.length) + TAG_LENGTH + materials.wrappedKeyList.length
+  );
+}
+
 /**
- * Writes the header for `materials`; returns its bytes and the frame key
- * (which the caller zeroes). The header tag authenticates every header byte
+ * Writes the header for `materials` at the start of `target`; returns its
+ * length and the frame key. The header tag authenticates every header byte
  * before the wrapped-key list.
  */
-export function sealHeader(materials: MessageMaterials): {
-  header: Uint8Array<ArrayBuffer>;
-  frameKey: Buffer;
-} {
+function writeHeader(
+  materials: MessageMaterials,
+  target: Uint8Array,
+): { length: number; frameKey: KeyObject } {
   const suite = SUITE_AES256_GCM_HKDF_SHA512_COMMIT;
   const { frameKey, commitment } = deriveKeys(materials.dek, materials.messageId, suite);
-  const authenticated = encodeAuthenticatedHeader({
-    suite,
-    messageId: materials.messageId,
-    frameLength: materials.frameLength,
-    contextBytes: materials.contextBytes,
-    commitment,
-  });
-  const tag = computeHeaderTag(frameKey, authenticated);
-  const list = materials.wrappedKeyList;
-  const header = new Uint8Array(authenticated.length + TAG_LENGTH + list.length);
-  header.set(authenticated, 0);
-  header.set(tag, authenticated.length);
-  header.set(list, authenticated.length + TAG_LENGTH);
+  const authenticatedLength = writeAuthenticatedHeader(
+    {
+      suite,
+      messageId: materials.messageId,
+      frameLength: materials.frameLength,
+      contextBytes: materials.contextBytes,
+      commitment,
+    },
+    target,
+  );
+  target.set(computeHeaderTag(frameKey, target.subarray(0, authenticatedLength)), authenticatedLength);
+  target.set(materials.wrappedKeyList, authenticatedLength + TAG_LENGTH);
+  return { length: authenticatedLength + TAG_LENGTH + materials.wrappedKeyList.length, frameKey };
+}
+
+/** The header for `materials` on its own (streams emit it first), and the frame key. */
+export function sealHeader(materials: MessageMaterials): {
+  header: Uint8Array<ArrayBuffer>;
+  frameKey: KeyObject;
+} {
+  const header = new Uint8Array(headerLength(materials));
+  const { frameKey } = writeHeader(materials, header);
   return { header, frameKey };
 }
 
 /** Encrypts a whole plaintext held in memory into one envelope. */
 export function sealMessage(materials: MessageMaterials, plaintext: Uint8Array): Uint8Array<ArrayBuffer> {
-  const { header, frameKey } = sealHeader(materials);
-  try {
-    const { frameLength } = materials;
-    const { regularFrames, finalLength } = planFrames(plaintext.length, frameLength);
-    // One allocation for the whole envelope: large fresh buffers are the cost to avoid.
-    // Every byte is written below, so the uninitialised (unpooled) allocation leaks nothing.
-    const out: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(
-      header.length + bodyLength(plaintext.length, frameLength),
-    );
-    out.set(header, 0);
-    const sealer = new FrameSealer(frameKey, materials.messageId, frameLength);
-    let offset = header.length;
-    let position = 0;
-    for (let i = 0; i < regularFrames; i++, position += frameLength) {
-      offset = sealer.seal(plaintext.subarray(position, position + frameLength), false, out, offset);
-    }
-    sealer.seal(plaintext.subarray(position, position + finalLength), true, out, offset);
-    return out;
-  } finally {
-    zero(frameKey);
+  const { frameLength } = materials;
+  const { regularFrames, finalLength } = planFrames(plaintext.length, frameLength);
+  // One allocation for the whole envelope, header included: large fresh buffers are the
+  // cost to avoid. Every byte is written below, so the uninitialised (unpooled) allocation
+  // leaks nothing.
+  const out: Uint8Array<ArrayBuffer> = Buffer.allocUnsafeSlow(
+    headerLength(materials) + bodyLength(plaintext.length, frameLength),
+  );
+  const { length, frameKey } = writeHeader(materials, out);
+  const sealer = new FrameSealer(frameKey, materials.messageId, frameLength);
+  let offset = length;
+  let position = 0;
+  for (let i = 0; i < regularFrames; i++, position += frameLength) {
+    offset = sealer.seal(plaintext.subarray(position, position + frameLength), false, out, offset);
   }
+  sealer.seal(plaintext.subarray(position, position + finalLength), true, out, offset);
+  return out;
 }
 
 /** Encrypts `plaintext` under a fresh DEK wrapped by every KEK of the keyring's wrapping set. */

@@ -151,7 +151,6 @@ export async function rewrapHeader(
   const needsDek = reencrypted < newKeks.length || newKeks.length === 0;
   if (needsDek) {
     const unlocked = await unlockHeader(header, options.from, signal);
-    zero(unlocked.frameKey);
     try {
       await Promise.all(
         newKeks.map(async (kek, i) => {

@@ -1,3 +1,5 @@
+import type { KeyObject } from "node:crypto";
+import { adoptDecodedContext } from "./context.js";
 import { verifyHeaderTag } from "./crypto/aes-gcm.js";
 import { deriveKeys } from "./crypto/derive.js";
 import { constantTimeEqual, zero } from "./crypto/memory.js";
@@ -10,8 +12,8 @@ import { type Keyring, unwrapCandidates } from "./keyring.js";
 export interface UnlockedHeader {
   /** The plaintext DEK; the caller zeroes it. */
   readonly dek: Uint8Array;
-  /** The frame key; the caller zeroes it. */
-  readonly frameKey: Buffer;
+  /** The frame key (see crypto/derive.ts). */
+  readonly frameKey: KeyObject;
   readonly kek: KeyEncryptionKey;
   readonly entry: WrappedKeyEntry;
 }
@@ -29,6 +31,7 @@ export async function unlockHeader(
   keyring: Keyring,
   signal: AbortSignal | undefined,
 ): Promise<UnlockedHeader> {
+  adoptDecodedContext(header.context, header.contextBytes);
   const failures: UnwrapFailure[] = [];
   for await (const candidate of unwrapCandidates(keyring, header.wrappedKeys)) {
     const { entry } = candidate;
@@ -59,7 +62,7 @@ export async function unlockHeader(
     }
     const { frameKey, commitment } = deriveKeys(dek, header.messageId, header.suite);
     if (!constantTimeEqual(commitment, header.commitment)) {
-      zero(dek, frameKey);
+      zero(dek);
       throw new EnvelopeError(
         "TAMPERED",
         "key-commitment: the data key does not match the envelope's commitment",
@@ -68,7 +71,7 @@ export async function unlockHeader(
     try {
       verifyHeaderTag(frameKey, header.authenticatedBytes, header.headerTag);
     } catch (error) {
-      zero(dek, frameKey);
+      zero(dek);
       throw error;
     }
     return { dek, frameKey, kek: candidate.kek, entry };

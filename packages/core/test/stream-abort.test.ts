@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createSecretKey, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -77,17 +77,27 @@ describe("abort", () => {
     });
   });
 
-  it("the body sealer and opener zero the frame key and held plaintext on dispose", () => {
-    const key = randomBytes(32);
-    const sealer = new BodySealer(key, randomBytes(32), 16);
-    const pending: Uint8Array[] = [];
-    sealer.push(Buffer.alloc(10, 7), (chunk) => pending.push(chunk));
+  it("the body sealer and opener zero the plaintext they hold on dispose", () => {
+    const frameKey = createSecretKey(randomBytes(32));
+    const messageId = randomBytes(32);
+    const sealer = new BodySealer(frameKey, messageId, 16);
+    const sealed: Uint8Array[] = [];
+    sealer.push(Buffer.alloc(10, 7), (chunk) => sealed.push(chunk));
+    const held = (sealer as unknown as { pending: Buffer }).pending;
+    expect(held.subarray(0, 10)).toEqual(Buffer.alloc(10, 7));
     sealer.dispose();
-    expect(isZero(key)).toBe(true);
-    const openerKey = randomBytes(32);
-    const opener = new BodyOpener(openerKey, randomBytes(32), 16, 1000);
+    expect(isZero(held)).toBe(true);
+
+    const complete = new BodySealer(frameKey, messageId, 16);
+    complete.push(Buffer.alloc(10, 7), (chunk) => sealed.push(chunk));
+    complete.finish((chunk) => sealed.push(chunk));
+    const opener = new BodyOpener(frameKey, messageId, 16, 1000);
+    // The final frame verifies, but its plaintext waits for finish() to confirm nothing trails it.
+    opener.push(Buffer.concat(sealed), () => expect.fail("nothing may be released before finish"));
+    const waiting = [...(opener as unknown as { parts: Buffer[] }).parts];
+    expect(Buffer.concat(waiting)).toEqual(Buffer.alloc(10, 7));
     opener.dispose();
-    expect(isZero(openerKey)).toBe(true);
+    expect(waiting.every(isZero)).toBe(true);
   });
 
   it("encrypt zeroes the DEK once the header is sealed", async () => {

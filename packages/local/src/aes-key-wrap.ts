@@ -1,5 +1,10 @@
-import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from "node:crypto";
-import { canonicalContextBytes, type EncryptionContext, EnvelopeError } from "@kms-envelope/core";
+import { createCipheriv, createDecipheriv, type KeyObject } from "node:crypto";
+import {
+  canonicalContextBytes,
+  type EncryptionContext,
+  EnvelopeError,
+  secureRandom,
+} from "@kms-envelope/core";
 
 /**
  * AES-256-GCM key wrapping shared by the in-memory KEK and the keystore.
@@ -13,9 +18,8 @@ const TAG_LENGTH = 16;
 export const KEY_LENGTH = 32;
 
 export type FillRandom = (target: Uint8Array) => void;
-export const secureFill: FillRandom = (target) => {
-  randomFillSync(target);
-};
+/** Core's pooled CSPRNG: a wrap nonce is a small draw (see core's crypto/random.ts). */
+export const secureFill: FillRandom = secureRandom;
 
 /** The AAD's fixed part for one key and version; callers on a hot path compute it once. */
 export function aadPrefix(keyId: string, version: number): Buffer {

@@ -14,11 +14,20 @@ export const FORMAT_MAX_CONTEXT_BYTES = 0xffff;
  * Unicode (a lone surrogate would otherwise be silently replaced).
  */
 export function encodeContext(context: EncryptionContext): Uint8Array<ArrayBuffer> {
+  return canonicalizeContext(context).bytes;
+}
+
+/** `encodeContext`, plus the pairs as strings in the same canonical order. */
+export function canonicalizeContext(context: EncryptionContext): {
+  bytes: Uint8Array<ArrayBuffer>;
+  entries: [string, string][];
+} {
   if (context === null || typeof context !== "object" || Array.isArray(context)) {
     throw new EnvelopeError("INVALID_ARGUMENT", "encryption context must be an object of string pairs");
   }
-  const pairs: [Uint8Array, Uint8Array][] = [];
-  for (const [key, value] of Object.entries(context)) {
+  const pairs: { key: Uint8Array; value: Uint8Array; entry: [string, string] }[] = [];
+  for (const entry of Object.entries(context)) {
+    const [key, value] = entry;
     if (typeof value !== "string") {
       throw new EnvelopeError("INVALID_ARGUMENT", `encryption context value for "${key}" must be a string`);
     }
@@ -27,13 +36,13 @@ export function encodeContext(context: EncryptionContext): Uint8Array<ArrayBuffe
     if (!key.isWellFormed() || !value.isWellFormed()) {
       throw new EnvelopeError("INVALID_ARGUMENT", "encryption context strings must be well-formed Unicode");
     }
-    pairs.push([utf8(key), utf8(value)]);
+    pairs.push({ key: utf8(key), value: utf8(value), entry: entry as [string, string] });
   }
-  pairs.sort((a, b) => compareBytes(a[0], b[0]));
+  pairs.sort((a, b) => compareBytes(a.key, b.key));
   if (pairs.length > 0xffff) throw new EnvelopeError("LIMIT_EXCEEDED", "too many encryption context pairs");
   const writer = new ByteWriter(64);
   writer.u16(pairs.length);
-  for (const [key, value] of pairs) {
+  for (const { key, value } of pairs) {
     if (key.length > 0xffff || value.length > 0xffff) {
       throw new EnvelopeError("LIMIT_EXCEEDED", "an encryption context string exceeds 65535 bytes");
     }
@@ -46,7 +55,7 @@ export function encodeContext(context: EncryptionContext): Uint8Array<ArrayBuffe
       `encoded encryption context exceeds ${FORMAT_MAX_CONTEXT_BYTES} bytes`,
     );
   }
-  return encoded;
+  return { bytes: encoded, entries: pairs.map((pair) => pair.entry) };
 }
 
 /**

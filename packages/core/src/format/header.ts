@@ -3,6 +3,7 @@ import type { Limits } from "../limits.js";
 import { ByteReader, ByteWriter, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 import {
   COMMITMENT_LENGTH,
+  FIXED_PREFIX_LENGTH,
   FORMAT_MAX_FRAME_LENGTH,
   FORMAT_VERSION,
   MAGIC,
@@ -65,14 +66,71 @@ export interface HeaderFields {
   readonly commitment: Uint8Array;
 }
 
-/** magic ‖ version ‖ suite ‖ message id ‖ frame length ‖ u16 context length ‖ context ‖ commitment */
+/** Bytes of the authenticated header part for a context of `contextLength` bytes. */
+export function authenticatedHeaderLength(contextLength: number): number {
+  return FIXED_PREFIX_LENGTH + contextLength + COMMITMENT_LENGTH;
+}
+
+/**
+ * magic ‖ version ‖ suite ‖ message id ‖ frame length ‖ u16 context length ‖ context ‖ commitment,
+ * written into `target` from offset 0 (the encrypt hot path writes straight into the envelope).
+ * Returns the length written.
+ */
+export function writeAuthenticatedHeader(fields: HeaderFields, target: Uint8Array): number {
+  if (fields.messageId.length !== MESSAGE_ID_LENGTH || fields.commitment.length !== COMMITMENT_LENGTH) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "message id and commitment must be 32 bytes each");
+  }
+  const length = authenticatedHeaderLength(fields.contextBytes.length);
+  const view = new DataView(target.buffer, target.byteOffset, length);
+  target.set(MAGIC, 0);
+  let at = MAGIC.length;
+  view.setUint8(at, FORMAT_VERSION);
+  view.setUint16(at + 1, fields.suite);
+  at += 3;
+  target.set(fields.messageId, at);
+  at += MESSAGE_ID_LENGTH;
+  view.setUint32(at, fields.frameLength);
+  view.setUint16(at + 4, fields.contextBytes.length);
+  at += 6;
+  target.set(fields.contextBytes, at);
+  at += fields.contextBytes.length;
+  target.set(fields.commitment, at);
+  return length;
+}
+
 export function encodeAuthenticatedHeader(fields: HeaderFields): Uint8Array<ArrayBuffer> {
-  const writer = new ByteWriter(64 + fields.contextBytes.length);
-  writer.bytes(MAGIC).u8(FORMAT_VERSION).u16(fields.suite);
-  writer.bytes(fields.messageId).u32(fields.frameLength);
-  writer.u16(fields.contextBytes.length).bytes(fields.contextBytes);
-  writer.bytes(fields.commitment);
-  return writer.finish();
+  const out = new Uint8Array(authenticatedHeaderLength(fields.contextBytes.length));
+  writeAuthenticatedHeader(fields, out);
+  return out;
+}
+
+/**
+ * Encoded `u8 provider length ‖ provider ‖ u16 key-id length ‖ key id` per KEK, validated:
+ * the same few KEKs wrap every message, so encrypt encodes and checks each once.
+ */
+const entryHeads = new Map<string, Uint8Array>();
+const MAX_CACHED_HEADS = 256;
+
+function entryHead(provider: string, keyId: string): Uint8Array {
+  const cacheKey = `${provider}\u0000${keyId}`;
+  const cached = entryHeads.get(cacheKey);
+  if (cached !== undefined) return cached;
+  if (!PROVIDER_ID_PATTERN.test(provider)) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `provider id "${provider}" must match ${PROVIDER_ID_PATTERN}`,
+    );
+  }
+  const keyIdBytes = utf8(keyId);
+  if (keyIdBytes.length === 0 || keyIdBytes.length > 0xffff || !keyId.isWellFormed()) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "a key id must be 1 to 65535 bytes of well-formed Unicode");
+  }
+  const writer = new ByteWriter(3 + provider.length + keyIdBytes.length);
+  writer.u8(provider.length).bytes(utf8(provider)).u16(keyIdBytes.length).bytes(keyIdBytes);
+  const head = writer.finish();
+  if (entryHeads.size >= MAX_CACHED_HEADS) entryHeads.clear();
+  entryHeads.set(cacheKey, head);
+  return head;
 }
 
 /** u16 count, then per key: u8 provider length, provider, u16 key-id length, key id, u16 wrapped length, wrapped. */
@@ -80,27 +138,30 @@ export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Arr
   if (entries.length === 0 || entries.length > 0xffff) {
     throw new EnvelopeError("INVALID_ARGUMENT", "an envelope carries 1 to 65535 wrapped keys");
   }
-  const writer = new ByteWriter(256);
-  writer.u16(entries.length);
+  const heads: Uint8Array[] = [];
+  let length = 2;
   for (const entry of entries) {
-    if (!PROVIDER_ID_PATTERN.test(entry.provider)) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `provider id "${entry.provider}" must match ${PROVIDER_ID_PATTERN}`,
-      );
-    }
-    const keyId = utf8(entry.keyId);
-    if (keyId.length === 0 || keyId.length > 0xffff || !entry.keyId.isWellFormed()) {
-      throw new EnvelopeError("INVALID_ARGUMENT", "a key id must be 1 to 65535 bytes of well-formed Unicode");
-    }
+    const head = entryHead(entry.provider, entry.keyId);
     if (entry.wrapped.length === 0 || entry.wrapped.length > 0xffff) {
       throw new EnvelopeError("INVALID_ARGUMENT", "a wrapped key must be 1 to 65535 bytes");
     }
-    writer.u8(entry.provider.length).bytes(utf8(entry.provider));
-    writer.u16(keyId.length).bytes(keyId);
-    writer.u16(entry.wrapped.length).bytes(entry.wrapped);
+    heads.push(head);
+    length += head.length + 2 + entry.wrapped.length;
   }
-  return writer.finish();
+  const out = new Uint8Array(length);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, entries.length);
+  let at = 2;
+  for (let i = 0; i < entries.length; i++) {
+    const head = heads[i]!;
+    const wrapped = entries[i]!.wrapped;
+    out.set(head, at);
+    at += head.length;
+    view.setUint16(at, wrapped.length);
+    out.set(wrapped, at + 2);
+    at += 2 + wrapped.length;
+  }
+  return out;
 }
 
 /**

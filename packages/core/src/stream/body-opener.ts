@@ -1,6 +1,5 @@
 import { createDecipheriv, type DecipherGCM, type KeyObject } from "node:crypto";
-import { toKeyObject } from "../crypto/aes-gcm.js";
-import { zero, zeroAll } from "../crypto/memory.js";
+import { zeroAll } from "../crypto/memory.js";
 import { EnvelopeError } from "../errors.js";
 import {
   FRAME_MARKER_FINAL,
@@ -41,16 +40,12 @@ export class BodyOpener {
   private readonly staging = new Uint8Array(OUTPUT_SLICE);
   private staged = 0;
 
-  private readonly keyObject: KeyObject;
-
   constructor(
-    private readonly frameKey: Uint8Array,
+    private readonly frameKey: KeyObject,
     private readonly messageId: Uint8Array,
     private readonly frameLength: number,
     private readonly maxPlaintextBytes: number,
-  ) {
-    this.keyObject = toKeyObject(frameKey);
-  }
+  ) {}
 
   get done(): boolean {
     return this.state === "done";
@@ -131,15 +126,13 @@ export class BodyOpener {
     const parts = this.parts;
     this.parts = [];
     for (const part of parts) emit(part);
-    zero(this.frameKey);
   }
 
-  /** Zeroes the frame key and any plaintext not yet emitted; safe to call more than once. */
+  /** Zeroes any plaintext not yet emitted; safe to call more than once. */
   dispose(): void {
     zeroAll(this.parts);
     this.parts = [];
     this.decipher = undefined;
-    zero(this.frameKey);
   }
 
   /**
@@ -178,7 +171,7 @@ export class BodyOpener {
     this.frameCiphertextLength = ciphertextLength;
     writeNonce(this.nonce, sequence);
     writeFrameAad(this.aad, this.messageId, sequence, final, ciphertextLength);
-    const decipher = createDecipheriv("aes-256-gcm", this.keyObject, this.nonce, {
+    const decipher = createDecipheriv("aes-256-gcm", this.frameKey, this.nonce, {
       authTagLength: TAG_LENGTH,
     });
     decipher.setAAD(this.aad);

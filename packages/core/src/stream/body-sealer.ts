@@ -1,5 +1,5 @@
+import type { KeyObject } from "node:crypto";
 import { FrameSealer } from "../body.js";
-import { zero } from "../crypto/memory.js";
 
 /** Largest chunk a stream emits: see `FrameSealer.sealTo` for why it is small. */
 export const OUTPUT_SLICE = 64 * 1024;
@@ -20,7 +20,7 @@ export class BodySealer {
   private finished = false;
 
   constructor(
-    private readonly frameKey: Uint8Array,
+    frameKey: KeyObject,
     messageId: Uint8Array,
     private readonly frameLength: number,
   ) {
@@ -68,11 +68,10 @@ export class BodySealer {
     this.dispose();
   }
 
-  /** Zeroes the held plaintext and the frame key; safe to call more than once. */
+  /** Zeroes the held plaintext; safe to call more than once. */
   dispose(): void {
     this.pending.fill(0, 0, this.pendingLength);
     this.pendingLength = 0;
-    zero(this.frameKey);
   }
 
   private emitFrame(plaintext: Uint8Array, final: boolean, emit: Emit): void {

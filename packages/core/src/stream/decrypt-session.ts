@@ -63,7 +63,6 @@ export class DecryptSession implements ChunkProcessor {
     const unlocked = await unlockHeader(header, this.options.keyring, this.options.signal);
     zero(unlocked.dek);
     if (this.disposed) {
-      zero(unlocked.frameKey);
       throw new EnvelopeError("ABORTED", "the operation was aborted");
     }
     this.body = new BodyOpener(
