@@ -18,15 +18,21 @@ export function median(values) {
 /**
  * Runs `operation` (async allowed) back to back for at least `minMs` and at
  * least `minOps` times; returns operations per second for that window.
+ * The clock is read between batches, not after every operation: reading CPU
+ * time is a system call (~0.85 µs here), 12% of one raw 1 KiB AES-GCM call.
+ * Batches double while a batch takes under a twentieth of the window.
  */
 export async function opsPerSecond(operation, { minMs, minOps = 1 }) {
   let ops = 0;
+  let batch = 1;
   const start = cpuMilliseconds();
   let elapsed = 0;
   while (ops < minOps || elapsed < minMs) {
-    await operation();
-    ops++;
+    const before = elapsed;
+    for (let i = 0; i < batch; i++) await operation();
+    ops += batch;
     elapsed = cpuMilliseconds() - start;
+    if (elapsed - before < minMs / 20) batch *= 2;
   }
   return (ops * 1000) / elapsed;
 }
