@@ -84,3 +84,6 @@ export function kmsEnvelope(frameLength) {
     },
   };
 }
+
+/** By name, for worker threads that build their contender from a name and arguments. */
+export const contenderFactories = Object.freeze({ rawAesGcm, awsDefault, awsCommitting, kmsEnvelope });

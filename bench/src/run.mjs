@@ -6,14 +6,13 @@
  * BENCH_QUICK=1 runs fewer, shorter repetitions (a smoke test, not a result).
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { breakdown } from "./breakdown.mjs";
-import { awsCommitting, awsDefault, kmsEnvelope, rawAesGcm } from "./contenders.mjs";
-import { interleaved, median } from "./measure.mjs";
+import { contenderFactories } from "./contenders.mjs";
+import { interleavedInWorkers, median } from "./measure.mjs";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const KIB = 1024;
@@ -31,34 +30,23 @@ const FRAME_SWEEP = [64 * KIB, 256 * KIB, MIB, 4 * MIB, 16 * MIB];
 const mbPerSecond = (opsPerSecond, bytes) => (opsPerSecond * bytes) / 1e6;
 const log = (line) => process.stderr.write(`${line}\n`);
 
-/** Encrypt and decrypt medians for `contenders` at one size, every contender interleaved with the others. */
-async function measureSize(contenders, size) {
-  const plaintext = randomBytes(size.bytes);
-  const options = {
+/**
+ * Encrypt and decrypt medians at one size for contenders given as
+ * `{ factory, args, name }`, each in its own worker thread, interleaved.
+ */
+async function measureSize(specs, size) {
+  return interleavedInWorkers(specs, {
+    bytes: size.bytes,
     repetitions: REPETITIONS,
     warmupMs: QUICK ? 20 : 100,
     minMs: size.minMs,
     minOps: size.minOps,
-  };
-  const encrypted = new Map();
-  for (const contender of contenders) encrypted.set(contender.name, await contender.encrypt(plaintext));
-  // Every contender must decrypt its own output back to the plaintext before it is timed.
-  for (const contender of contenders) {
-    const back = await contender.decrypt(encrypted.get(contender.name));
-    if (!Buffer.from(back).equals(plaintext)) throw new Error(`${contender.name} did not round-trip`);
-  }
-  const encrypt = await interleaved(
-    contenders.map((contender) => ({ name: contender.name, operation: () => contender.encrypt(plaintext) })),
-    options,
-  );
-  const decrypt = await interleaved(
-    contenders.map((contender) => ({
-      name: contender.name,
-      operation: () => contender.decrypt(encrypted.get(contender.name)),
-    })),
-    options,
-  );
-  return { encrypt, decrypt };
+  });
+}
+
+/** A contender as a worker builds it: an export of contenders.mjs and its arguments. */
+function spec(factory, ...args) {
+  return { factory, args, name: contenderFactories[factory](...args).name };
 }
 
 const STREAM_MIB = QUICK ? 128 : 1024;
@@ -103,10 +91,10 @@ function measureStreams(repetitions) {
 
 async function main() {
   const started = Date.now();
-  const limit = rawAesGcm();
-  const ours = kmsEnvelope();
-  const peerDefault = awsDefault();
-  const peerCommit = awsCommitting();
+  const limit = spec("rawAesGcm");
+  const ours = spec("kmsEnvelope");
+  const peerDefault = spec("awsDefault");
+  const peerCommit = spec("awsCommitting");
   const contenders = [limit, peerDefault, peerCommit, ours];
 
   const buffers = [];
@@ -135,7 +123,7 @@ async function main() {
   log("frame-length sweep (buffer API, 64 MiB and 1 MiB)");
   const sweep = [];
   for (const size of [SIZES[3], SIZES[2]]) {
-    const variants = FRAME_SWEEP.map((frameLength) => kmsEnvelope(frameLength));
+    const variants = FRAME_SWEEP.map((frameLength) => spec("kmsEnvelope", frameLength));
     const { encrypt, decrypt } = await measureSize([limit, ...variants], size);
     for (const [index, frameLength] of FRAME_SWEEP.entries()) {
       const name = variants[index].name;
@@ -239,7 +227,7 @@ export function renderTable(result) {
   for (const step of result.breakdown) lines.push(`| ${step.step} | ${fixed(step.microseconds, 1)} |`);
   lines.push(
     "",
-    `(${fixed(result.seconds)} s, CPU time; medians of ${result.repetitions} interleaved repetitions; streams: ${result.streamRepetitions} fresh processes each)`,
+    `(${fixed(result.seconds)} s, CPU time; medians of ${result.repetitions} interleaved repetitions, each contender in its own worker thread; streams: ${result.streamRepetitions} fresh processes each)`,
   );
   return lines.join("\n");
 }

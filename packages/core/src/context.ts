@@ -45,10 +45,9 @@ export function freezeContext(context: EncryptionContext | undefined): {
   canonicalCache.set(frozen, bytes);
   canonicalContexts.add(frozen);
   if (key !== undefined) {
-    if (recentContexts.size >= MAX_RECENT_CONTEXTS) recentContexts.clear();
     // Keyed by the copy's own content: the values actually frozen, read once.
     const frozenKey = contentKey(frozen);
-    if (frozenKey !== undefined) recentContexts.set(frozenKey, frozen);
+    if (frozenKey !== undefined) remember(frozenKey, frozen);
   }
   return { context: frozen, bytes };
 }
@@ -65,6 +64,11 @@ export function freezeContext(context: EncryptionContext | undefined): {
 const recentContexts = new Map<string, EncryptionContext>();
 const MAX_RECENT_CONTEXTS = 128;
 const MAX_KEYED_CONTEXT = 1024;
+
+function remember(key: string, context: EncryptionContext): void {
+  if (recentContexts.size >= MAX_RECENT_CONTEXTS) recentContexts.clear();
+  recentContexts.set(key, context);
+}
 
 function contentKey(context: EncryptionContext): string | undefined {
   if (
@@ -86,16 +90,22 @@ function contentKey(context: EncryptionContext): string | undefined {
 }
 
 /**
- * Records that `context`, decoded from an envelope (so frozen, plain and in
- * canonical order), has the canonical bytes `bytes`: KEKs that bind the
- * context as AAD then skip re-encoding it, and encrypting under the same
- * context object again skips canonicalising it. `bytes` is copied, as it is
- * usually a view into the caller's envelope.
+ * The context to hand KEKs for `context`, decoded from an envelope (so
+ * frozen, plain and in canonical order) with canonical bytes `bytes`: a
+ * recent frozen copy with the same content when there is one, else `context`
+ * itself, recorded with a copy of its bytes (usually a view into the caller's
+ * envelope). Either way KEKs that bind the context as AAD skip re-encoding
+ * it, and steady traffic adds no weak-map entry per message.
  */
-export function adoptDecodedContext(context: EncryptionContext, bytes: Uint8Array): void {
-  if (canonicalContexts.has(context)) return;
+export function canonicalDecodedContext(context: EncryptionContext, bytes: Uint8Array): EncryptionContext {
+  if (canonicalContexts.has(context)) return context;
+  const key = contentKey(context);
+  const known = key === undefined ? undefined : recentContexts.get(key);
+  if (known !== undefined) return known;
   canonicalCache.set(context, bytes.slice());
   canonicalContexts.add(context);
+  if (key !== undefined) remember(key, context);
+  return context;
 }
 
 /** `CONTEXT_MISMATCH` unless the envelope's context holds exactly the expected pairs. */

@@ -31,7 +31,11 @@ export function describeHeader(header: EnvelopeHeader): EnvelopeInfo {
     version: header.version,
     suite: header.suite,
     suiteName: SUITE_NAMES[header.suite] ?? "unknown",
-    messageId: Buffer.from(header.messageId).toString("hex"),
+    messageId: Buffer.from(
+      header.messageId.buffer,
+      header.messageId.byteOffset,
+      header.messageId.length,
+    ).toString("hex"),
     context: header.context,
     frameLength: header.frameLength,
     wrappedKeys: header.wrappedKeys.map((entry) => ({

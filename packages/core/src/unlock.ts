@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { adoptDecodedContext } from "./context.js";
+import { canonicalDecodedContext } from "./context.js";
 import { verifyHeaderTag } from "./crypto/aes-gcm.js";
 import { deriveKeys } from "./crypto/derive.js";
 import { constantTimeEqual, zero } from "./crypto/memory.js";
@@ -31,7 +31,7 @@ export async function unlockHeader(
   keyring: Keyring,
   signal: AbortSignal | undefined,
 ): Promise<UnlockedHeader> {
-  adoptDecodedContext(header.context, header.contextBytes);
+  const context = canonicalDecodedContext(header.context, header.contextBytes);
   const failures: UnwrapFailure[] = [];
   for await (const candidate of unwrapCandidates(keyring, header.wrappedKeys)) {
     const { entry } = candidate;
@@ -45,7 +45,7 @@ export async function unlockHeader(
     }
     let dek: Uint8Array;
     try {
-      dek = await candidate.kek.unwrap(entry, header.context, { signal });
+      dek = await candidate.kek.unwrap(entry, context, { signal });
     } catch (error) {
       const typed = toEnvelopeError(error, "KMS_ERROR", `${entry.provider} failed to unwrap the data key`);
       if (typed.code === "ABORTED") throw typed;

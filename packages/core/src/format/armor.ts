@@ -19,6 +19,7 @@ export function armor(envelope: Uint8Array): string {
 export function isArmored(input: string | Uint8Array): boolean {
   if (typeof input === "string") return input.trimStart().startsWith(ARMOR_PREFIX);
   // "kmse1:" never starts a binary envelope, whose first bytes are "KMSE".
+  if (input[0] === 0x4b && input[1] === 0x4d && input[2] === 0x53 && input[3] === 0x45) return false;
   const start = input.subarray(0, 64);
   return Buffer.from(start.buffer, start.byteOffset, start.byteLength)
     .toString("latin1")

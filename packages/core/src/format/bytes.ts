@@ -114,8 +114,24 @@ export function utf8(value: string): Uint8Array {
   return encoder.encode(value);
 }
 
+/** Up to this length, ASCII is decoded by hand: a `TextDecoder` call costs ~0.4 µs. */
+const SHORT_ASCII = 64;
+
 /** Decodes UTF-8, returning undefined for invalid sequences instead of replacing them. */
 export function fromUtf8Strict(value: Uint8Array): string | undefined {
+  if (value.length <= SHORT_ASCII) {
+    let text = "";
+    let ascii = true;
+    for (let i = 0; i < value.length; i++) {
+      const byte = value[i]!;
+      if (byte >= 0x80) {
+        ascii = false;
+        break;
+      }
+      text += String.fromCharCode(byte);
+    }
+    if (ascii) return text;
+  }
   try {
     return strictDecoder.decode(value);
   } catch {
