@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
-import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
+import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapAad, wrapDek } from "./aes-key-wrap.js";
 import { type AuditRecord, appendAudit } from "./audit-log.js";
 import { fileVersion, withFileLock, writeFileAtomic } from "./keystore-file.js";
 import { LOCAL_PROVIDER } from "./local-kek.js";
@@ -284,7 +284,12 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
         const version = key.versions.find((entry) => entry.version === key.primaryVersion)!;
         const material = Buffer.from(version.material, "base64");
         try {
-          const wrapped = wrapDek(material, aadPrefix(name, version.version), dek, context, secureFill);
+          const wrapped = wrapDek(
+            material,
+            wrapAad(aadPrefix(name, version.version), context),
+            dek,
+            secureFill,
+          );
           const out = Buffer.alloc(4 + wrapped.length);
           out.writeUInt32BE(version.version, 0);
           out.set(wrapped, 4);
@@ -308,7 +313,11 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
         }
         const material = Buffer.from(version.material, "base64");
         try {
-          const dek = unwrapDek(material, aadPrefix(name, versionNumber), entry.wrapped.subarray(4), context);
+          const dek = unwrapDek(
+            material,
+            wrapAad(aadPrefix(name, versionNumber), context),
+            entry.wrapped.subarray(4),
+          );
           record("unwrap", name, "ok", versionNumber);
           return dek;
         } catch (error) {

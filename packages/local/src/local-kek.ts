@@ -1,6 +1,19 @@
 import { createSecretKey } from "node:crypto";
-import { EnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
-import { aadPrefix, type FillRandom, KEY_LENGTH, secureFill, unwrapDek, wrapDek } from "./aes-key-wrap.js";
+import {
+  type EncryptionContext,
+  EnvelopeError,
+  type KeyEncryptionKey,
+  throwIfAborted,
+} from "@kms-envelope/core";
+import {
+  aadPrefix,
+  type FillRandom,
+  KEY_LENGTH,
+  secureFill,
+  unwrapDek,
+  wrapAad,
+  wrapDek,
+} from "./aes-key-wrap.js";
 
 export const LOCAL_PROVIDER = "local";
 
@@ -29,6 +42,17 @@ export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
   const key = createSecretKey(copy);
   copy.fill(0);
   const prefix = aadPrefix(options.keyId, 0);
+  // Core hands KEKs the same frozen context object for the same content (a bounded cache),
+  // so the AAD for it is built once; a context that is not frozen could change, and is not kept.
+  const aadByContext = new WeakMap<EncryptionContext, Uint8Array>();
+  const aadFor = (context: EncryptionContext): Uint8Array => {
+    let aad = aadByContext.get(context);
+    if (aad === undefined) {
+      aad = wrapAad(prefix, context);
+      if (Object.isFrozen(context)) aadByContext.set(context, aad);
+    }
+    return aad;
+  };
   const keyId = options.keyId;
   const random = options.random ?? secureFill;
   const kek: KeyEncryptionKey = {
@@ -36,13 +60,13 @@ export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
     keyId,
     async wrap(dek, context, callOptions) {
       throwIfAborted(callOptions?.signal);
-      return { keyId, wrapped: wrapDek(key, prefix, dek, context, random) };
+      return { keyId, wrapped: wrapDek(key, aadFor(context), dek, random) };
     },
     async unwrap(entry, context, callOptions) {
       throwIfAborted(callOptions?.signal);
       if (entry.keyId !== keyId)
         throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
-      return unwrapDek(key, prefix, entry.wrapped, context);
+      return unwrapDek(key, aadFor(context), entry.wrapped);
     },
   };
   return Object.freeze(kek);
