@@ -47,6 +47,17 @@ function decryptor() {
   return decipher;
 }
 
+/**
+ * This process's peak RSS. `resourceUsage().maxRSS` will not do: Linux
+ * starts a spawned child's maxrss at its parent's RSS at fork time (the
+ * bench's main process holds hundreds of MiB), so it would report the
+ * parent. VmHWM is the high-water mark of this process's own memory map.
+ */
+function peakRss() {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
 const counter = { bytes: 0 };
 const sink = new Writable({
   highWaterMark: CHUNK,
@@ -71,7 +82,7 @@ if (mode === "prepare") {
   const cpuBefore = process.cpuUsage();
   await pipeline(source, stage, sink);
   const cpu = process.cpuUsage(cpuBefore);
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRss();
   console.log(
     JSON.stringify({
       mode,

@@ -61,7 +61,10 @@ const sink = new Writable({ write(part, _e, done) {
 } });
 const before = process.memoryUsage().rss;
 await pipeline(source, ...stages, sink);
-const peak = process.resourceUsage().maxRSS * 1024;
+// VmHWM, not resourceUsage().maxRSS: Linux starts a child's maxrss at its parent's RSS.
+const status = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
+const hwm = /^VmHWM:\\s+(\\d+) kB$/m.exec(status);
+const peak = hwm ? Number(hwm[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 console.log(JSON.stringify({ bytes: seen, intact, growth: peak - before }));
 `;
 
