@@ -27,8 +27,8 @@ export function canonicalContextBytes(context: EncryptionContext): Uint8Array {
 
 /**
  * A frozen copy of `context` in canonical order, with its bytes cached. A
- * context this function froze before is returned
- * as it is (a context passed in twice): it cannot have changed.
+ * context this function froze before is returned as it is (it cannot have
+ * changed), and so is a recent frozen copy with the same content.
  */
 export function freezeContext(context: EncryptionContext | undefined): {
   context: EncryptionContext;

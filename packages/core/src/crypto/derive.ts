@@ -114,14 +114,20 @@ export interface DerivedKeys {
 
 export function deriveKeys(dek: Uint8Array, messageId: Uint8Array, suite: number): DerivedKeys {
   const labels = infosFor(suite);
-  setHmacKey(messageId);
-  const prk = hmacSha512(dek);
-  // Both expand blocks are HMACs under the PRK: its padded key is built once for the two.
-  setHmacKey(prk);
-  prk.fill(0);
-  const frameBlock = hmacSha512(labels.frameKey);
-  const commitmentBlock = hmacSha512(labels.commitment);
-  clearHmacState();
+  let frameBlock: Buffer;
+  let commitmentBlock: Buffer;
+  try {
+    setHmacKey(messageId);
+    const prk = hmacSha512(dek);
+    // Both expand blocks are HMACs under the PRK: its padded key is built once for the two.
+    setHmacKey(prk);
+    prk.fill(0);
+    frameBlock = hmacSha512(labels.frameKey);
+    commitmentBlock = hmacSha512(labels.commitment);
+  } finally {
+    // The scratch buffers hold the padded PRK and the DEK: cleared on every path.
+    clearHmacState();
+  }
   const frameKey = createSecretKey(frameBlock.subarray(0, DEK_LENGTH));
   const commitment = Buffer.from(commitmentBlock.subarray(0, COMMITMENT_LENGTH));
   frameBlock.fill(0);
