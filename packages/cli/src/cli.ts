@@ -1,90 +1,70 @@
-import { parseArgs } from "node:util";
-import { EnvelopeError, isEnvelopeError } from "@kms-envelope/core";
-import { runDecrypt } from "./commands/decrypt.js";
-import { runEncrypt } from "./commands/encrypt.js";
-import { runInspect } from "./commands/inspect.js";
-import { runKeys } from "./commands/keys.js";
-import { EXIT_STATUS } from "./exit-codes.js";
+import { readFileSync } from "node:fs";
+import { EnvelopeError } from "@kms-envelope/core";
+import type { CliEnvironment } from "./cli-environment.js";
+import { BrokenPipe } from "./cli-errors.js";
+import { flagOption, parseCommandOptions } from "./command-options.js";
+import { COMMANDS } from "./commands/table.js";
+import { reportError } from "./error-report.js";
+import { BROKEN_PIPE_STATUS, EXIT_STATUS } from "./exit-codes.js";
+import { commandHelp, generalHelp } from "./help.js";
+import { writeStdout } from "./io/stdout.js";
 
-export interface CliEnvironment {
-  readonly env: NodeJS.ProcessEnv;
-  /** Human-readable progress and results (standard error, so standard output stays data). */
-  readonly log: (line: string) => void;
-}
+export type { CliEnvironment } from "./cli-environment.js";
 
-export const USAGE = `usage: kms-envelope <command> [options]
-
-  keys create|list|rotate|disable|enable|schedule-deletion|cancel-deletion|audit [NAME] [--json]
-  encrypt --key URI [--key URI…] [--context k=v…] [-i IN] [-o OUT] [--armor] [--frame-length N]
-  decrypt [--key URI…] [--expect-context k=v…] [-i IN] [-o OUT]
-  inspect [-i IN] [--json]
-
-Keys come from --key, else KMS_ENVELOPE_KEYS (URIs separated by commas or spaces).
-The local keystore is --keystore, else KMS_ENVELOPE_KEYSTORE, else ~/.config/kms-envelope/keystore.json.
-Input and output default to standard input and output. Docs: docs/cli.md`;
-
-const OPTIONS = {
-  key: { type: "string", multiple: true, short: "k" },
-  context: { type: "string", multiple: true, short: "c" },
-  "expect-context": { type: "string", multiple: true },
-  input: { type: "string", short: "i" },
-  output: { type: "string", short: "o" },
-  armor: { type: "boolean", short: "a" },
-  json: { type: "boolean" },
-  keystore: { type: "string" },
-  "frame-length": { type: "string" },
-  "waiting-days": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-export type ParsedOptions = ReturnType<typeof parse>["values"];
-
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new EnvelopeError("INVALID_ARGUMENT", (error as Error).message);
-  }
+export function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 /** Runs one command; returns the exit status. Errors become one line on standard error. */
 export async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   try {
-    const { values, positionals } = parse(argv);
-    const [command, ...rest] = positionals;
-    if (values.help || command === undefined || command === "help") {
-      environment.log(USAGE);
-      return command === undefined && !values.help ? EXIT_STATUS.INVALID_ARGUMENT : 0;
+    const [first, ...rest] = argv;
+    if (first === undefined) {
+      environment.log("kms-envelope: error INVALID_ARGUMENT: no command given (try: kms-envelope --help)");
+      return EXIT_STATUS.INVALID_ARGUMENT;
     }
-    switch (command) {
-      case "keys":
-        await runKeys(rest, values, environment);
-        return 0;
-      case "encrypt":
-        await runEncrypt(rest, values, environment);
-        return 0;
-      case "decrypt":
-        await runDecrypt(rest, values, environment);
-        return 0;
-      case "inspect":
-        await runInspect(rest, values, environment);
-        return 0;
-      default:
-        throw new EnvelopeError("INVALID_ARGUMENT", `unknown command "${command}" (see --help)`);
+    if (first === "--help" || first === "-h") {
+      await writeStdout(generalHelp(COMMANDS));
+      return 0;
     }
+    if (first === "--version" || first === "-V") {
+      await writeStdout(`kms-envelope ${cliVersion()}\n`);
+      return 0;
+    }
+    if (first === "help") {
+      const topic = rest[0];
+      if (topic === undefined) await writeStdout(generalHelp(COMMANDS));
+      else {
+        const entry = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+        if (entry === undefined)
+          throw new EnvelopeError("INVALID_ARGUMENT", `unknown command "${topic}" (see kms-envelope --help)`);
+        await writeStdout(commandHelp(entry));
+      }
+      return 0;
+    }
+    const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+    if (entry === undefined) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        first.startsWith("-")
+          ? `options come after the command (see kms-envelope --help)`
+          : `unknown command "${first}" (see kms-envelope --help)`,
+      );
+    }
+    const input = parseCommandOptions(first, rest, entry.options);
+    if (flagOption(input.values, "help")) {
+      await writeStdout(commandHelp(entry));
+      return 0;
+    }
+    const status = await entry.run(input, environment);
+    return typeof status === "number" ? status : 0;
   } catch (error) {
-    if (isEnvelopeError(error)) {
-      environment.log(`kms-envelope: error ${error.code}: ${error.message}`);
-      return EXIT_STATUS[error.code];
-    }
-    environment.log(
-      `kms-envelope: error UNEXPECTED: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return EXIT_STATUS.UNEXPECTED;
+    if (error instanceof BrokenPipe) return BROKEN_PIPE_STATUS;
+    const report = reportError(error);
+    environment.log(report.line);
+    return report.status;
   }
-}
-
-export function noExtraArguments(rest: readonly string[], command: string): void {
-  if (rest.length > 0)
-    throw new EnvelopeError("INVALID_ARGUMENT", `${command} takes no argument "${rest[0]}"`);
 }

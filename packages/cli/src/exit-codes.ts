@@ -1,7 +1,10 @@
 import type { ErrorCode } from "@kms-envelope/core";
 
+/** What the CLI reports besides the library's codes. */
+export type CliCode = ErrorCode | "IO_ERROR" | "UNEXPECTED";
+
 /** Exit statuses (docs/cli.md): stable, one per family of failure. */
-export const EXIT_STATUS: Readonly<Record<ErrorCode | "UNEXPECTED", number>> = Object.freeze({
+export const EXIT_STATUS: Readonly<Record<CliCode, number>> = Object.freeze({
   INVALID_ARGUMENT: 2,
   PROVIDER_NOT_INSTALLED: 2,
   NO_USABLE_KEY: 3,
@@ -21,5 +24,9 @@ export const EXIT_STATUS: Readonly<Record<ErrorCode | "UNEXPECTED", number>> = O
   KMS_ERROR: 6,
   ABORTED: 7,
   KEYSTORE_ERROR: 8,
+  IO_ERROR: 9,
   UNEXPECTED: 1,
 });
+
+/** A closed standard output (`| head`): quiet, with the status a shell gives a process SIGPIPE ended. */
+export const BROKEN_PIPE_STATUS = 141;

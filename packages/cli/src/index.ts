@@ -1,2 +1,2 @@
-export { type CliEnvironment, runCli, USAGE } from "./cli.js";
-export { EXIT_STATUS } from "./exit-codes.js";
+export { type CliEnvironment, cliVersion, runCli } from "./cli.js";
+export { BROKEN_PIPE_STATUS, type CliCode, EXIT_STATUS } from "./exit-codes.js";

@@ -1,23 +1,69 @@
-import { decrypt } from "@kms-envelope/core";
-import { type CliEnvironment, noExtraArguments, type ParsedOptions } from "../cli.js";
-import { readInput, writeOutput } from "../io.js";
-import { parsePairs } from "../options.js";
-import { openCliKeyring } from "./open-keyring.js";
+import { decryptStream } from "@kms-envelope/core";
+import type { CliEnvironment, CommandInput } from "../cli-environment.js";
+import { COMMON_OPTIONS, listOption, noPositionals, stringOption } from "../command-options.js";
+import { formatContext, parsePairs } from "../context-options.js";
+import { envelopeBytes } from "../io/armor-stream.js";
+import { openOutput } from "../io/output.js";
+import { transfer } from "../io/transfer.js";
+import { decryptKeys, KEY_OPTIONS } from "../keys-from-options.js";
+import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
 
-export async function runDecrypt(
-  rest: readonly string[],
-  values: ParsedOptions,
-  environment: CliEnvironment,
-) {
-  noExtraArguments(rest, "decrypt");
-  const keyring = await openCliKeyring(values, environment.env);
-  const envelope = await readInput(values.input);
-  const result = await decrypt(envelope, {
-    keyring,
-    expectedContext: parsePairs(values["expect-context"], "--expect-context"),
-  });
-  writeOutput(values.output, result.plaintext);
-  environment.log(
-    `decrypted ${result.plaintext.length} bytes with ${result.unwrappedWith.provider}:${result.unwrappedWith.keyId}`,
+export const DECRYPT_OPTIONS = {
+  ...KEY_OPTIONS,
+  "expect-context": {
+    type: "string",
+    multiple: true,
+    value: "K=V",
+    help: "fail with CONTEXT_MISMATCH unless the context is exactly these pairs (repeatable)",
+  },
+  ...DATA_OPTIONS,
+  ...COMMON_OPTIONS,
+} as const;
+
+/**
+ * Decrypts frame by frame. To a file: into a 0600 temp file, renamed over
+ * the target only after the last frame verified. To standard output or a
+ * pipe: each frame as it verifies (the reader must check the exit status).
+ */
+export async function runDecrypt({ values, positionals }: CommandInput, environment: CliEnvironment) {
+  noPositionals({ values, positionals }, "decrypt");
+  const expectedContext = parsePairs(listOption(values, "expect-context"), "--expect-context");
+  const { input, outputPath } = openDataEnds(values, "decrypt", environment);
+  const { keyring } = await decryptKeys(
+    listOption(values, "key"),
+    stringOption(values, "keystore"),
+    environment.env,
+  );
+  const output = await openOutput(outputPath, { plaintext: true, cwd: environment.cwd });
+  const progress = dataProgress("decrypt", input, values);
+  const decrypting = decryptStream({ keyring, expectedContext, signal: environment.signal });
+  const dearmor = (source: AsyncIterable<Uint8Array>) => envelopeBytes(source).bytes;
+  let plaintextBytes = 0;
+  async function* count(source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      plaintextBytes += chunk.length;
+      yield chunk;
+    }
+  }
+  try {
+    await transfer(input, [progress.stage, dearmor, decrypting, count], output, environment.signal);
+  } finally {
+    progress.stop();
+  }
+  const { header, unwrappedWith } = await decrypting.header;
+  await printResult(
+    values,
+    environment,
+    output.toStdout,
+    {
+      command: "decrypt",
+      output: output.name,
+      plaintextBytes,
+      envelopeBytes: progress.bytes,
+      messageId: header.messageId,
+      context: header.context,
+      keys: [{ provider: unwrappedWith.provider, keyId: unwrappedWith.keyId }],
+    },
+    `decrypted ${plaintextBytes} bytes with ${unwrappedWith.provider}:${unwrappedWith.keyId}${Object.keys(header.context).length > 0 ? ` (context ${formatContext(header.context)})` : ""}`,
   );
 }

@@ -1,28 +1,79 @@
-import { armor, EnvelopeError, encrypt } from "@kms-envelope/core";
-import { type CliEnvironment, noExtraArguments, type ParsedOptions } from "../cli.js";
-import { readInput, writeOutput } from "../io.js";
-import { parsePairs } from "../options.js";
-import { openCliKeyring } from "./open-keyring.js";
+import { EnvelopeError, encryptStream } from "@kms-envelope/core";
+import type { CliEnvironment, CommandInput } from "../cli-environment.js";
+import { COMMON_OPTIONS, flagOption, listOption, noPositionals, stringOption } from "../command-options.js";
+import { formatContext, parsePairs } from "../context-options.js";
+import { armorBytes } from "../io/armor-stream.js";
+import { openOutput } from "../io/output.js";
+import { transfer } from "../io/transfer.js";
+import { encryptKeys, KEY_OPTIONS } from "../keys-from-options.js";
+import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
+import { envelopeTap } from "./envelope-tap.js";
 
-export async function runEncrypt(
-  rest: readonly string[],
-  values: ParsedOptions,
-  environment: CliEnvironment,
-) {
-  noExtraArguments(rest, "encrypt");
-  const frameLength = values["frame-length"] === undefined ? undefined : Number(values["frame-length"]);
-  if (frameLength !== undefined && !Number.isSafeInteger(frameLength)) {
+export const ENCRYPT_OPTIONS = {
+  ...KEY_OPTIONS,
+  context: {
+    type: "string",
+    multiple: true,
+    short: "c",
+    value: "K=V",
+    help: "add a pair to the encryption context (repeatable)",
+  },
+  ...DATA_OPTIONS,
+  armor: { type: "boolean", short: "a", help: "write the one-line text form (kmse1:…)" },
+  "frame-length": { type: "string", value: "N", help: "plaintext bytes per frame (default 1048576)" },
+  ...COMMON_OPTIONS,
+} as const;
+
+export async function runEncrypt({ values, positionals }: CommandInput, environment: CliEnvironment) {
+  noPositionals({ values, positionals }, "encrypt");
+  const frameText = stringOption(values, "frame-length");
+  const frameLength = frameText === undefined ? undefined : Number(frameText);
+  if (frameLength !== undefined && (!/^\d+$/.test(frameText!) || !Number.isSafeInteger(frameLength))) {
     throw new EnvelopeError("INVALID_ARGUMENT", "--frame-length takes a whole number of bytes");
   }
-  const keyring = await openCliKeyring(values, environment.env);
-  const plaintext = await readInput(values.input);
-  const envelope = await encrypt(plaintext, {
-    keyring,
-    context: parsePairs(values.context, "--context"),
-    frameLength,
+  const context = parsePairs(listOption(values, "context"), "--context");
+  const armored = flagOption(values, "armor");
+  const { input, outputPath } = openDataEnds(values, "encrypt", environment);
+  const { keyring } = await encryptKeys(
+    listOption(values, "key"),
+    stringOption(values, "keystore"),
+    environment.env,
+  );
+  const output = await openOutput(outputPath, {
+    plaintext: false,
+    refuseTerminal: armored ? undefined : "pass --armor for the text form, or -o FILE",
+    cwd: environment.cwd,
   });
-  writeOutput(values.output, values.armor ? `${armor(envelope)}\n` : envelope);
-  environment.log(
-    `encrypted ${plaintext.length} bytes → ${envelope.length}-byte envelope for ${keyring.wrapping.map((kek) => `${kek.provider}:${kek.keyId}`).join(", ")}`,
+  const progress = dataProgress("encrypt", input, values);
+  const tap = envelopeTap();
+  const stages = [
+    progress.stage,
+    encryptStream({ keyring, context, frameLength, signal: environment.signal }),
+    tap.stage,
+  ];
+  if (armored) stages.push(armorBytes);
+  try {
+    await transfer(input, stages, output, environment.signal);
+  } finally {
+    progress.stop();
+  }
+  const info = tap.info!;
+  const keys = info.wrappedKeys.map((entry) => ({ provider: entry.provider, keyId: entry.keyId }));
+  const plaintextBytes = progress.bytes;
+  await printResult(
+    values,
+    environment,
+    output.toStdout,
+    {
+      command: "encrypt",
+      output: output.name,
+      plaintextBytes,
+      envelopeBytes: tap.bytes,
+      armored,
+      messageId: info.messageId,
+      context: info.context,
+      keys,
+    },
+    `encrypted ${plaintextBytes} bytes → ${tap.bytes}-byte envelope for ${keys.map((k) => `${k.provider}:${k.keyId}`).join(", ")}${Object.keys(info.context).length > 0 ? ` (context ${formatContext(info.context)})` : ""}`,
   );
 }

@@ -1,19 +1,57 @@
 import { EnvelopeError } from "@kms-envelope/core";
 import type { KeyInfo } from "@kms-envelope/local";
-import type { CliEnvironment, ParsedOptions } from "../cli.js";
-import { cliKeystore } from "../keystore-option.js";
+import type { CliEnvironment, CommandInput } from "../cli-environment.js";
+import { COMMON_OPTIONS, flagOption, stringOption } from "../command-options.js";
+import { writeStdout } from "../io/stdout.js";
+import { cliKeystore, KEY_OPTIONS } from "../keys-from-options.js";
+
+export const KEYS_ACTIONS = [
+  "create",
+  "list",
+  "rotate",
+  "disable",
+  "enable",
+  "schedule-deletion",
+  "cancel-deletion",
+  "audit",
+] as const;
+
+export const KEYS_OPTIONS = {
+  keystore: KEY_OPTIONS.keystore,
+  "waiting-days": {
+    type: "string",
+    value: "N",
+    help: "schedule-deletion only: days before the key is gone (default 30, at least 7)",
+  },
+  ...COMMON_OPTIONS,
+} as const;
 
 function describe(key: KeyInfo): string {
   const deletion = key.deletionDate ? ` deletion ${key.deletionDate}` : "";
   return `${key.uri}\t${key.state}\tv${key.primaryVersion} (${key.versions.length} version${key.versions.length === 1 ? "" : "s"})${deletion}`;
 }
 
-export async function runKeys(rest: readonly string[], values: ParsedOptions, environment: CliEnvironment) {
-  const [action, name, extra] = rest;
+export async function runKeys({ values, positionals }: CommandInput, environment: CliEnvironment) {
+  const [action, name, extra] = positionals;
+  if (action === undefined || !(KEYS_ACTIONS as readonly string[]).includes(action)) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `keys takes ${KEYS_ACTIONS.join("|")}${action ? ` (not "${action}")` : ""}`,
+    );
+  }
   if (extra !== undefined) throw new EnvelopeError("INVALID_ARGUMENT", `keys ${action} takes one key name`);
-  const keystore = cliKeystore(values.keystore, environment.env);
+  if (values["waiting-days"] !== undefined && action !== "schedule-deletion") {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `keys ${action} does not take --waiting-days (only schedule-deletion does)`,
+    );
+  }
+  if (name !== undefined && action === "list")
+    throw new EnvelopeError("INVALID_ARGUMENT", "keys list takes no key name");
+  const keystore = cliKeystore(stringOption(values, "keystore"), environment.env);
+  const json = flagOption(values, "json");
   const print = (data: unknown, text: string) =>
-    process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+    writeStdout(json ? `${JSON.stringify(data, null, 2)}\n` : text.length > 0 ? `${text}\n` : "");
   const needName = () => {
     if (name === undefined) throw new EnvelopeError("INVALID_ARGUMENT", `keys ${action} needs a key name`);
     return name;
@@ -21,13 +59,13 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
   switch (action) {
     case "create": {
       const key = keystore.create(needName());
-      print(key, describe(key));
-      environment.log(`created ${key.uri} in ${keystore.path}`);
+      await print(key, describe(key));
+      if (!flagOption(values, "quiet")) environment.log(`created ${key.uri} in ${keystore.path}`);
       return;
     }
     case "list": {
       const keys = keystore.list();
-      print(keys, keys.map(describe).join("\n"));
+      await print(keys, keys.map(describe).join("\n"));
       return;
     }
     case "rotate":
@@ -41,18 +79,23 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
         "cancel-deletion": "cancelDeletion",
       } as const;
       const key = keystore[operation[action]](needName());
-      print(key, describe(key));
+      await print(key, describe(key));
       return;
     }
     case "schedule-deletion": {
-      const days = values["waiting-days"] === undefined ? undefined : Number(values["waiting-days"]);
-      const key = keystore.scheduleDeletion(needName(), days === undefined ? {} : { waitingDays: days });
-      print(key, describe(key));
+      const text = stringOption(values, "waiting-days");
+      if (text !== undefined && !/^\d+$/.test(text))
+        throw new EnvelopeError("INVALID_ARGUMENT", "--waiting-days takes a whole number of days");
+      const key = keystore.scheduleDeletion(
+        needName(),
+        text === undefined ? {} : { waitingDays: Number(text) },
+      );
+      await print(key, describe(key));
       return;
     }
-    case "audit": {
+    default: {
       const records = keystore.audit().filter((record) => name === undefined || record.key === name);
-      print(
+      await print(
         records,
         records
           .map(
@@ -61,12 +104,6 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
           )
           .join("\n"),
       );
-      return;
     }
-    default:
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        "keys takes create|list|rotate|disable|enable|schedule-deletion|cancel-deletion|audit",
-      );
   }
 }

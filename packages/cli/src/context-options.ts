@@ -1,11 +1,8 @@
-import { type EncryptionContext, EnvelopeError, parseKeyList } from "@kms-envelope/core";
+import { type EncryptionContext, EnvelopeError } from "@kms-envelope/core";
 
 /** `k=v` pairs from repeated flags into a context; the first "=" splits key from value. */
-export function parsePairs(
-  values: readonly string[] | undefined,
-  flag: string,
-): EncryptionContext | undefined {
-  if (values === undefined || values.length === 0) return undefined;
+export function parsePairs(values: readonly string[], flag: string): EncryptionContext | undefined {
+  if (values.length === 0) return undefined;
   const context: Record<string, string> = {};
   for (const value of values) {
     const at = value.indexOf("=");
@@ -18,8 +15,7 @@ export function parsePairs(
   return context;
 }
 
-/** Key URIs from `--key` flags, else from `KMS_ENVELOPE_KEYS`. */
-export function keyUris(flags: readonly string[] | undefined, env: NodeJS.ProcessEnv): string[] {
-  if (flags !== undefined && flags.length > 0) return [...flags];
-  return parseKeyList(env.KMS_ENVELOPE_KEYS ?? "");
+export function formatContext(context: EncryptionContext): string {
+  const entries = Object.entries(context);
+  return entries.length === 0 ? "(empty)" : entries.map(([k, v]) => `${k}=${v}`).join(", ");
 }
