@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 describe("closed pipes and full disks", () => {
   it("decrypt | head -c 10: quiet, status 141 (as a SIGPIPE-ended tool), no success line", () => {
-    const result = sh(ws, '$CLI decrypt -i big.kmse | head -c 10 > head.out; echo "${PIPESTATUS[0]}"');
+    const result = sh(ws, '$CLI decrypt -i big.kmse | head -c 10 > head.out; echo "$PIPESTATUS"');
     expect(result.stdout.toString().trim()).toBe("141");
     expect(result.stderr).toBe("");
   });
