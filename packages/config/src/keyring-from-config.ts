@@ -7,6 +7,7 @@ import {
   type Keyring,
   type KeyUriOpenOptions,
   type KeyUriRegistry,
+  parseKeyUri,
 } from "@kms-envelope/core";
 import { discoveryFromFilters } from "./discovery.js";
 import { parseKeySpecs } from "./key-specs.js";
@@ -151,19 +152,29 @@ async function buildKeyring(
   where: (list: "encrypt" | "decrypt", index: number) => string,
 ): Promise<Keyring> {
   const providerOptions = providerOptionsFor(profile.providers, code);
+  const openOne = async (
+    list: "encrypt" | "decrypt",
+    uri: string,
+    index: number,
+  ): Promise<KeyEncryptionKey> => {
+    try {
+      return await registry.open(uri, providerOptions);
+    } catch (error) {
+      if (!isEnvelopeError(error)) throw error;
+      throw new EnvelopeError(error.code, `${where(list, index)}: ${uri}: ${error.message}`, {
+        cause: error,
+      });
+    }
+  };
+  // Missing providers first, in file order, before any key is opened: the
+  // first such URI is the error, whatever the openers would have done.
+  for (const list of ["encrypt", "decrypt"] as const) {
+    for (const [index, uri] of profile[list].entries()) {
+      if (!registry.has(parseKeyUri(uri).scheme)) await openOne(list, uri, index);
+    }
+  }
   const open = (list: "encrypt" | "decrypt") =>
-    Promise.all(
-      profile[list].map(async (uri, index): Promise<KeyEncryptionKey> => {
-        try {
-          return await registry.open(uri, providerOptions);
-        } catch (error) {
-          if (!isEnvelopeError(error)) throw error;
-          throw new EnvelopeError(error.code, `${where(list, index)}: ${uri}: ${error.message}`, {
-            cause: error,
-          });
-        }
-      }),
-    );
+    Promise.all(profile[list].map((uri, index) => openOne(list, uri, index)));
   const [[primary, ...extra], decryptOnly] = await Promise.all([open("encrypt"), open("decrypt")]);
   return createKeyring({
     primary,

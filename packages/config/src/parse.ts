@@ -53,8 +53,8 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
   if (first !== undefined) {
-    const pos = first.linePos?.[0];
-    const at = pos === undefined ? undefined : { line: pos.line, column: pos.col };
+    const pos = lines.linePos(first.pos[0]);
+    const at = { line: pos.line, column: pos.col };
     throw configError(file, at, `not valid YAML or JSON: ${first.message.split("\n")[0]}`);
   }
   const { value, locations } = validateDocument(file, doc, lines, CONFIG_SPEC);
