@@ -90,9 +90,12 @@ export function kmsError(
 ): EnvelopeError {
   if (isEnvelopeError(error)) return error;
   const cause = stripRequestData(error);
-  if (isAbortError(error))
+  const known = classify(error, operation);
+  // An abort the table does not place (a table may call the SDK's TimeoutError KMS_UNAVAILABLE).
+  if (known === undefined && isAbortError(error)) {
     return new EnvelopeError("ABORTED", `${service} ${operation} was aborted`, { cause });
-  const failure = classify(error, operation) ?? { code: "KMS_ERROR" };
+  }
+  const failure = known ?? { code: "KMS_ERROR" };
   const detail = failure.detail ?? (error instanceof Error ? error.name : typeof error);
   return new EnvelopeError(failure.code, `${service} ${operation} with ${keyId} failed: ${detail}`, {
     cause,

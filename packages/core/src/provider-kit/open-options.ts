@@ -35,7 +35,7 @@ export function readOpenOptions<S extends OptionSpec>(
     if (!Object.hasOwn(spec, name)) {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
-        `unknown ${scheme} provider option "${name}" (known: ${Object.keys(spec).join(", ")})`,
+        `unknown ${scheme} provider option "${name}"`,
       );
     }
     if (value === undefined) continue;

@@ -38,6 +38,8 @@ export function createPromiseCache<K, T>(
   };
   const cache: PromiseCache<K, T> = {
     get(key, signal) {
+      // An aborted caller starts nothing.
+      if (signal?.aborted === true) return untilAborted(Promise.resolve(undefined as T), signal);
       const entry = fresh(key);
       if (entry !== undefined) return untilAborted(Promise.resolve(entry.value), signal);
       let loading = pending.get(key);
