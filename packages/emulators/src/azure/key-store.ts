@@ -140,12 +140,15 @@ export class KeyStore {
 
   /** The whole state as JSON-safe data (key material included), for a state file. */
   snapshot(): AzureKeyStoreState {
-    const save = (key: StoredKey) => key.versions.map(saveVersion);
     return {
-      keys: [...this.keys].map(([name, key]) => ({ name, versions: save(key) })),
-      deleted: [...this.deleted].map(([name, entry]) => ({
-        name,
-        versions: save(entry.key),
+      // Each under the name as created; the maps are keyed by its lower case.
+      keys: [...this.keys.values()].map((key) => ({
+        name: key.name,
+        versions: key.versions.map(saveVersion),
+      })),
+      deleted: [...this.deleted.values()].map((entry) => ({
+        name: entry.key.name,
+        versions: entry.key.versions.map(saveVersion),
         deletedDate: entry.deletedDate,
       })),
     };
@@ -153,10 +156,12 @@ export class KeyStore {
 
   /** Puts back what `snapshot` saved (into an empty store). */
   restore(state: AzureKeyStoreState): void {
-    for (const key of state.keys) this.keys.set(key.name, { versions: key.versions.map(loadVersion) });
+    for (const key of state.keys) {
+      this.keys.set(key.name.toLowerCase(), { name: key.name, versions: key.versions.map(loadVersion) });
+    }
     for (const entry of state.deleted) {
-      this.deleted.set(entry.name, {
-        key: { versions: entry.versions.map(loadVersion) },
+      this.deleted.set(entry.name.toLowerCase(), {
+        key: { name: entry.name, versions: entry.versions.map(loadVersion) },
         deletedDate: entry.deletedDate,
       });
     }
