@@ -2,12 +2,15 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   privateDecrypt,
   publicEncrypt,
   randomBytes,
 } from "node:crypto";
+import { b64, unb64 } from "../state-file.js";
 import { KeyVaultHttpError } from "./http-error.js";
 
 /** Key types the emulator creates; `oct-HSM` is a Managed HSM AES key (A256KW). */
@@ -35,6 +38,8 @@ interface KeyVersion {
 }
 
 interface StoredKey {
+  /** The name as created: Key Vault names are case-insensitive, kids keep the creator's casing. */
+  readonly name: string;
   /** Oldest first; the last one is the current version. */
   readonly versions: KeyVersion[];
 }
@@ -62,6 +67,65 @@ export interface UpdateKeyParameters {
   readonly tags?: Record<string, string> | undefined;
 }
 
+/** One key version as a state file holds it. */
+interface SavedVersion {
+  version: string;
+  kty: EmulatedKeyType;
+  keyOps: KeyOperation[];
+  enabled: boolean;
+  nbf?: number;
+  exp?: number;
+  created: number;
+  updated: number;
+  tags: Record<string, string>;
+  secret?: string;
+  privateKey?: string;
+}
+
+/** What a state file holds for the Key Vault emulator. */
+export interface AzureKeyStoreState {
+  keys: { name: string; versions: SavedVersion[] }[];
+  deleted: { name: string; versions: SavedVersion[]; deletedDate: number }[];
+}
+
+function saveVersion(key: KeyVersion): SavedVersion {
+  return {
+    version: key.version,
+    kty: key.kty,
+    keyOps: [...key.keyOps],
+    enabled: key.enabled,
+    ...(key.nbf === undefined ? {} : { nbf: key.nbf }),
+    ...(key.exp === undefined ? {} : { exp: key.exp }),
+    created: key.created,
+    updated: key.updated,
+    tags: { ...key.tags },
+    ...(key.secret === undefined ? {} : { secret: b64(key.secret) }),
+    ...(key.privateKey === undefined
+      ? {}
+      : { privateKey: b64(key.privateKey.export({ type: "pkcs8", format: "der" })) }),
+  };
+}
+
+function loadVersion(saved: SavedVersion): KeyVersion {
+  const privateKey =
+    saved.privateKey === undefined
+      ? undefined
+      : createPrivateKey({ key: unb64(saved.privateKey), format: "der", type: "pkcs8" });
+  return {
+    version: saved.version,
+    kty: saved.kty,
+    keyOps: [...saved.keyOps],
+    enabled: saved.enabled,
+    ...(saved.nbf === undefined ? {} : { nbf: saved.nbf }),
+    ...(saved.exp === undefined ? {} : { exp: saved.exp }),
+    created: saved.created,
+    updated: saved.updated,
+    tags: { ...saved.tags },
+    ...(saved.secret === undefined ? {} : { secret: unb64(saved.secret) }),
+    ...(privateKey === undefined ? {} : { privateKey, publicKey: createPublicKey(privateKey) }),
+  };
+}
+
 const KEY_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const RSA_SIZES = new Set([2048, 3072, 4096]);
 
@@ -74,13 +138,42 @@ export class KeyStore {
 
   constructor(readonly vaultUrl: string) {}
 
+  /** The whole state as JSON-safe data (key material included), for a state file. */
+  snapshot(): AzureKeyStoreState {
+    return {
+      // Each under the name as created; the maps are keyed by its lower case.
+      keys: [...this.keys.values()].map((key) => ({
+        name: key.name,
+        versions: key.versions.map(saveVersion),
+      })),
+      deleted: [...this.deleted.values()].map((entry) => ({
+        name: entry.key.name,
+        versions: entry.key.versions.map(saveVersion),
+        deletedDate: entry.deletedDate,
+      })),
+    };
+  }
+
+  /** Puts back what `snapshot` saved (into an empty store). */
+  restore(state: AzureKeyStoreState): void {
+    for (const key of state.keys) {
+      this.keys.set(key.name.toLowerCase(), { name: key.name, versions: key.versions.map(loadVersion) });
+    }
+    for (const entry of state.deleted) {
+      this.deleted.set(entry.name.toLowerCase(), {
+        key: { name: entry.name, versions: entry.versions.map(loadVersion) },
+        deletedDate: entry.deletedDate,
+      });
+    }
+  }
+
   kid(name: string, version: string): string {
-    return `${this.vaultUrl}/keys/${name}/${version}`;
+    return `${this.vaultUrl}/keys/${this.keys.get(name.toLowerCase())?.name ?? name}/${version}`;
   }
 
   create(name: string, params: CreateKeyParameters): { name: string; version: KeyVersion } {
     if (!KEY_NAME.test(name)) throw KeyVaultHttpError.badParameter(`The key name '${name}' is invalid.`);
-    if (this.deleted.has(name)) {
+    if (this.deleted.has(name.toLowerCase())) {
       throw new KeyVaultHttpError(
         409,
         "Conflict",
@@ -88,8 +181,8 @@ export class KeyStore {
       );
     }
     const version = this.newVersion(params);
-    const existing = this.keys.get(name);
-    if (existing === undefined) this.keys.set(name, { versions: [version] });
+    const existing = this.keys.get(name.toLowerCase());
+    if (existing === undefined) this.keys.set(name.toLowerCase(), { name, versions: [version] });
     else existing.versions.push(version);
     return { name, version };
   }
@@ -144,21 +237,21 @@ export class KeyStore {
 
   delete(name: string): { version: KeyVersion; deletedDate: number } {
     const key = this.stored(name);
-    this.keys.delete(name);
+    this.keys.delete(name.toLowerCase());
     const deletedDate = now();
-    this.deleted.set(name, { key, deletedDate });
+    this.deleted.set(name.toLowerCase(), { key, deletedDate });
     return { version: key.versions.at(-1)!, deletedDate };
   }
 
   getDeleted(name: string): { version: KeyVersion; deletedDate: number } {
-    const entry = this.deleted.get(name);
+    const entry = this.deleted.get(name.toLowerCase());
     if (entry === undefined)
       throw new KeyVaultHttpError(404, "KeyNotFound", `Deleted Key not found: ${name}`);
     return { version: entry.key.versions.at(-1)!, deletedDate: entry.deletedDate };
   }
 
   purge(name: string): void {
-    if (!this.deleted.delete(name))
+    if (!this.deleted.delete(name.toLowerCase()))
       throw new KeyVaultHttpError(404, "KeyNotFound", `Deleted Key not found: ${name}`);
   }
 
@@ -204,7 +297,7 @@ export class KeyStore {
   }
 
   private stored(name: string): StoredKey {
-    const stored = this.keys.get(name);
+    const stored = this.keys.get(name.toLowerCase());
     if (stored === undefined) {
       throw new KeyVaultHttpError(
         404,

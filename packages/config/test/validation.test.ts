@@ -1,0 +1,163 @@
+import { readFileSync } from "node:fs";
+import { createKeyUriRegistry, type EnvelopeError } from "@kms-envelope/core";
+import { localKeyUriProvider } from "@kms-envelope/local";
+import { describe, expect, it } from "vitest";
+import { configJsonSchema, keyringFromConfig, parseConfig, parseKeySpecs } from "../src/index.js";
+
+const FILE = "/project/kms-envelope.yaml";
+
+function failure(text: string): EnvelopeError {
+  try {
+    parseConfig(text, { file: FILE });
+  } catch (error) {
+    return error as EnvelopeError;
+  }
+  throw new Error("parseConfig accepted the text");
+}
+
+describe("strict validation names file, line, column and the nearest valid name", () => {
+  it("a misspelt provider setting", () => {
+    const error = failure(
+      [
+        "profiles:",
+        "  dev:",
+        "    encrypt: [local://app]",
+        "    providers:",
+        "      local:",
+        "        keystor: k.json",
+      ].join("\n"),
+    );
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.message).toBe(
+      `${FILE}:6:9: unknown field "keystor" in "profiles.dev.providers.local" (did you mean "keystore"?) (valid: keystore)`,
+    );
+  });
+
+  it("a provider scheme that does not exist", () => {
+    const error = failure(
+      "profiles:\n  dev:\n    encrypt: [local://app]\n    providers:\n      aws: { region: eu-west-1 }\n",
+    );
+    expect(error.message).toMatch(
+      /^\/project\/kms-envelope\.yaml:5:7: unknown field "aws" in "profiles\.dev\.providers"/,
+    );
+    expect(error.message).toContain("valid: aws-kms, gcp-kms, azure-keyvault, local");
+  });
+
+  it("an unknown profile field, and a wrong type", () => {
+    expect(failure("profiles:\n  dev:\n    encrpyt: [local://app]\n").message).toBe(
+      `${FILE}:3:5: unknown field "encrpyt" in "profiles.dev" (did you mean "encrypt"?) (valid: description, encrypt, decrypt, context, requireContext, discovery, providers)`,
+    );
+    expect(failure("profiles:\n  dev:\n    encrypt: local://app\n").message).toBe(
+      `${FILE}:3:14: "profiles.dev.encrypt" must be a list`,
+    );
+    expect(
+      failure(
+        "profiles:\n  dev:\n    encrypt: [local://app]\n    providers: { aws-kms: { maxAttempts: 0 } }\n",
+      ).message,
+    ).toBe(`${FILE}:4:42: "profiles.dev.providers.aws-kms.maxAttempts" must be between 1 and 20`);
+    expect(
+      failure(
+        "profiles:\n  dev:\n    encrypt: [local://app]\n    providers: { gcp-kms: { transport: grcp } }\n",
+      ).message,
+    ).toContain('must be one of grpc, rest (did you mean "grpc"?)');
+  });
+
+  it("JSON gets line and column too, and a duplicate key is an error", () => {
+    const json = '{\n  "profiles": {\n    "dev": { "encrypt": ["local://a"], "context": { "a": 1 } }\n  }\n}';
+    expect(failure(json).message).toBe(`${FILE}:3:58: "profiles.dev.context.a" must be a string (quote it)`);
+    expect(
+      failure("profiles:\n  a: { encrypt: [local://x] }\n  a: { encrypt: [local://y] }\n").message,
+    ).toMatch(/^\/project\/kms-envelope\.yaml:3:3: not valid YAML or JSON: Map keys must be unique/);
+  });
+
+  it("semantic errors: bad URIs, repeated keys, empty profiles, unknown profile references, bad rules", () => {
+    expect(failure("profiles:\n  dev:\n    encrypt: [app]\n").message).toBe(
+      `${FILE}:3:15: "profiles.dev.encrypt[0]" is not a key URI (scheme://location)`,
+    );
+    expect(failure("profiles:\n  dev:\n    encrypt: [local://a]\n    decrypt: [local://a]\n").message).toBe(
+      `${FILE}:4:15: "profiles.dev.decrypt[0]" repeats profiles.dev.encrypt[0]`,
+    );
+    expect(failure("profiles:\n  dev:\n    context: { a: b }\n").message).toBe(
+      `${FILE}:3:5: "profiles.dev" needs "encrypt" or "decrypt" keys, or "discovery"`,
+    );
+    expect(failure("default: prdo\nprofiles:\n  prod: { encrypt: [local://a] }\n").message).toBe(
+      `${FILE}:1:10: no profile named "prdo" (did you mean "prod"?)`,
+    );
+    expect(
+      failure(
+        "profiles:\n  prod: { encrypt: [local://a] }\nrules:\n  - { path: a/**, pathRegex: a, profile: prod }\n",
+      ).message,
+    ).toBe(`${FILE}:4:5: "rules[0]" needs exactly one of "path" (a glob) or "pathRegex"`);
+    expect(
+      failure("profiles:\n  prod: { encrypt: [local://a] }\nrules:\n  - { pathRegex: '(', profile: prod }\n")
+        .message,
+    ).toBe(`${FILE}:4:18: "rules[0].pathRegex" is not a valid regular expression`);
+  });
+
+  it("a URI whose provider is not registered names the package and where the URI is", async () => {
+    const config = parseConfig(
+      "profiles:\n  p:\n    encrypt:\n      - local://a\n      - gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k\n",
+      {
+        file: FILE,
+      },
+    );
+    await expect(
+      keyringFromConfig({ config, registry: createKeyUriRegistry([localKeyUriProvider]), env: {} }),
+    ).rejects.toMatchObject({
+      code: "PROVIDER_NOT_INSTALLED",
+      message: expect.stringMatching(
+        /^\/project\/kms-envelope\.yaml:5:9: gcp-kms:\/\/.*keys need @kms-envelope\/gcp-kms/,
+      ),
+    });
+  });
+});
+
+describe("key lists", () => {
+  it("decrypt: marks decrypt-only keys; order is kept; repeats and non-URIs are refused", () => {
+    expect(
+      parseKeySpecs(
+        "local://a decrypt:local://b,local://c\ndecrypt:aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k",
+      ),
+    ).toEqual({
+      encrypt: ["local://a", "local://c"],
+      decrypt: ["local://b", "aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k"],
+    });
+    expect(parseKeySpecs(["local://a", "decrypt:local://b"])).toEqual({
+      encrypt: ["local://a"],
+      decrypt: ["local://b"],
+    });
+    expect(() => parseKeySpecs("local://a decrypt:local://a")).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+    expect(() => parseKeySpecs("decrypt:app")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => parseKeySpecs(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+  });
+});
+
+describe("the published JSON Schema", () => {
+  it("schema.json is what configJsonSchema() generates (regenerate with pnpm schema)", () => {
+    const shipped = JSON.parse(readFileSync(new URL("../schema.json", import.meta.url), "utf8"));
+    expect(shipped).toEqual(configJsonSchema());
+  });
+
+  it("lists exactly the provider settings the loader accepts", () => {
+    const schema = configJsonSchema() as {
+      properties: {
+        profiles: { additionalProperties: { properties: Record<string, { properties: object }> } };
+      };
+    };
+    const providers = schema.properties.profiles.additionalProperties.properties.providers!
+      .properties as Record<string, { properties: object; additionalProperties: boolean }>;
+    expect(Object.keys(providers["aws-kms"]!.properties)).toEqual([
+      "region",
+      "endpoint",
+      "profile",
+      "maxAttempts",
+      "retryMode",
+      "insecureTestCredentials",
+    ]);
+    expect(providers.local).toMatchObject({ additionalProperties: false });
+  });
+});
