@@ -164,7 +164,7 @@ describe("strict options, help, version", () => {
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(ONE_ERROR_LINE("INVALID_ARGUMENT"));
     expect(wrong.stderr).toContain("did you mean --expect-context?");
-    expect(wrong.stderr).toContain("--key, --keystore, --expect-context");
+    expect(wrong.stderr).toContain("--key, --profile, --config, --keystore, --expect-context");
     expect(wrong.stdout.length).toBe(0);
     for (const [command, option] of [
       ["encrypt", "--expect-context=a=b"],

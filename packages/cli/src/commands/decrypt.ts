@@ -5,7 +5,7 @@ import { formatContext, parsePairs } from "../context-options.js";
 import { envelopeBytes } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
-import { decryptKeys, KEY_OPTIONS } from "../keys-from-options.js";
+import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
 import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
 
 export const DECRYPT_OPTIONS = {
@@ -29,14 +29,20 @@ export async function runDecrypt({ values, positionals }: CommandInput, environm
   noPositionals({ values, positionals }, "decrypt");
   const expectedContext = parsePairs(listOption(values, "expect-context"), "--expect-context");
   const { input, outputPath } = openDataEnds(values, "decrypt", environment);
-  const { keyring } = await decryptKeys(
-    listOption(values, "key"),
-    stringOption(values, "keystore"),
-    environment.env,
+  const { keyring, configured } = await resolveKeys(
+    keySelection(values, stringOption(values, "input")),
+    environment,
+    true,
   );
   const output = await openOutput(outputPath, { plaintext: true, cwd: environment.cwd });
   const progress = dataProgress("decrypt", input, values);
-  const decrypting = decryptStream({ keyring, expectedContext, signal: environment.signal });
+  const decrypting = decryptStream({
+    keyring,
+    expectedContext,
+    signal: environment.signal,
+    // The profile's required context is checked once the header is authenticated, before any frame opens.
+    onHeader: (found) => configured?.checkContext(found.header.context),
+  });
   const dearmor = (source: AsyncIterable<Uint8Array>) => envelopeBytes(source).bytes;
   let plaintextBytes = 0;
   async function* count(source: AsyncIterable<Buffer>) {

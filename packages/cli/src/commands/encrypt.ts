@@ -5,7 +5,7 @@ import { formatContext, parsePairs } from "../context-options.js";
 import { armorBytes } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
-import { encryptKeys, KEY_OPTIONS } from "../keys-from-options.js";
+import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
 import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
 import { envelopeTap } from "./envelope-tap.js";
 
@@ -31,14 +31,16 @@ export async function runEncrypt({ values, positionals }: CommandInput, environm
   if (frameLength !== undefined && (!/^\d+$/.test(frameText!) || !Number.isSafeInteger(frameLength))) {
     throw new EnvelopeError("INVALID_ARGUMENT", "--frame-length takes a whole number of bytes");
   }
-  const context = parsePairs(listOption(values, "context"), "--context");
+  const given = parsePairs(listOption(values, "context"), "--context");
   const armored = flagOption(values, "armor");
   const { input, outputPath } = openDataEnds(values, "encrypt", environment);
-  const { keyring } = await encryptKeys(
-    listOption(values, "key"),
-    stringOption(values, "keystore"),
-    environment.env,
+  const { keyring, configured } = await resolveKeys(
+    keySelection(values, stringOption(values, "input")),
+    environment,
+    false,
   );
+  // A profile's context defaults, with --context over them.
+  const context = configured === undefined ? given : configured.contextFor(given);
   const output = await openOutput(outputPath, {
     plaintext: false,
     refuseTerminal: armored ? undefined : "pass --armor for the text form, or -o FILE",

@@ -3,7 +3,7 @@ import type { KeyInfo } from "@kms-envelope/local";
 import type { CliEnvironment, CommandInput } from "../cli-environment.js";
 import { COMMON_OPTIONS, flagOption, stringOption } from "../command-options.js";
 import { writeStdout } from "../io/stdout.js";
-import { cliKeystore, KEY_OPTIONS } from "../keys-from-options.js";
+import { cliKeystore, KEY_OPTIONS } from "../key-resolution.js";
 
 export const KEYS_ACTIONS = [
   "create",

@@ -17,7 +17,7 @@ import { armorBytes, envelopeBytes } from "../io/armor-stream.js";
 import { type InputSource, openInput } from "../io/input.js";
 import { openOutput, sameFile } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
-import { decryptKeys, KEY_OPTIONS, openKeks, uniqueUris } from "../keys-from-options.js";
+import { KEY_OPTIONS, keySelection, openKeks, resolveKeys, uniqueUris } from "../key-resolution.js";
 import { printResult } from "./data-command.js";
 
 export const REWRAP_OPTIONS = {
@@ -89,7 +89,7 @@ async function rewrapOne(
   input: InputSource,
   outputPath: string | undefined,
   from: Keyring,
-  to: RewrapChanges,
+  to: RewrapChanges | Keyring,
   values: CommandValues,
   environment: CliEnvironment,
 ): Promise<{ report: RewrapReport; toStdout: boolean }> {
@@ -134,9 +134,6 @@ export async function runRewrap(
   const inPlace = flagOption(values, "in-place");
   const toUris = uniqueUris(listOption(values, "to"));
   const removeUris = uniqueUris(listOption(values, "remove"));
-  if (toUris.length === 0 && removeUris.length === 0) {
-    throw new EnvelopeError("INVALID_ARGUMENT", "rewrap needs --to URI or --remove URI");
-  }
   if (inPlace) {
     if (positionals.length === 0)
       throw new EnvelopeError("INVALID_ARGUMENT", "rewrap --in-place needs one or more FILE arguments");
@@ -149,15 +146,27 @@ export async function runRewrap(
       `rewrap takes FILE arguments only with --in-place (got "${positionals[0]}")`,
     );
   }
-  const { keyring: from, keystore } = await decryptKeys(
-    listOption(values, "key"),
-    stringOption(values, "keystore"),
-    environment.env,
+  const {
+    keyring: from,
+    keystore,
+    configured,
+  } = await resolveKeys(
+    keySelection(values, inPlace ? positionals[0] : stringOption(values, "input")),
+    environment,
+    true,
   );
-  const to: RewrapChanges = {
-    add: await openKeks(toUris, keystore),
-    remove: await removals(removeUris, keystore),
-  };
+  let to: RewrapChanges | Keyring;
+  if (toUris.length > 0 || removeUris.length > 0) {
+    to = { add: await openKeks(toUris, keystore), remove: await removals(removeUris, keystore) };
+  } else if (configured?.description.source === "config" && configured.keyring.primary !== undefined) {
+    // A profile alone (--profile B): the list becomes B's encrypt keys; B's decrypt keys may unwrap.
+    to = configured.keyring;
+  } else {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "rewrap needs --to URI, --remove URI, or a config profile with encrypt keys",
+    );
+  }
 
   if (!inPlace) {
     const input = openInput(stringOption(values, "input"), environment.cwd);

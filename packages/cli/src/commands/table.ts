@@ -1,5 +1,6 @@
 import type { CommandRunner } from "../cli-environment.js";
 import type { OptionSpecs } from "../command-options.js";
+import { CONFIG_OPTIONS, runConfig } from "./config.js";
 import { DECRYPT_OPTIONS, runDecrypt } from "./decrypt.js";
 import { ENCRYPT_OPTIONS, runEncrypt } from "./encrypt.js";
 import { INSPECT_OPTIONS, runInspect } from "./inspect.js";
@@ -44,5 +45,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "manage keys in the local keystore",
     options: KEYS_OPTIONS,
     run: runKeys,
+  },
+  config: {
+    usage: "config check|show [--profile P] [--config FILE] [--path FILE]",
+    summary: "validate the config file, or show the keys and settings a profile resolves to",
+    options: CONFIG_OPTIONS,
+    run: runConfig,
   },
 };
