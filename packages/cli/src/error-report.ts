@@ -1,4 +1,4 @@
-import { type EnvelopeError, isEnvelopeError } from "@kms-envelope/core";
+import { EnvelopeError, isEnvelopeError } from "@kms-envelope/core";
 import { CliIoError } from "./cli-errors.js";
 import { type CliCode, EXIT_STATUS } from "./exit-codes.js";
 
@@ -46,14 +46,20 @@ export function networkDetail(error: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-/** A `NO_USABLE_KEY` whose every attempt failed on the keystore is a keystore problem. */
+/** Codes that say why every key failed better than `NO_USABLE_KEY` does. */
+const SHARED_CAUSES = new Set(["KEYSTORE_ERROR", "KMS_UNAVAILABLE", "KMS_THROTTLED"]);
+
+/**
+ * A `NO_USABLE_KEY` whose every attempt failed the same way (the keystore is
+ * unreadable, the KMS unreachable) is reported as that, with its status.
+ */
 function refine(error: EnvelopeError): EnvelopeError {
   if (error.code !== "NO_USABLE_KEY" || error.failures.length === 0) return error;
-  const keystore = error.failures.find((failure) => failure.error.code === "KEYSTORE_ERROR");
-  if (keystore !== undefined && error.failures.every((failure) => failure.error.code === "KEYSTORE_ERROR")) {
-    return keystore.error;
-  }
-  return error;
+  const code = error.failures[0]!.error.code;
+  if (!SHARED_CAUSES.has(code) || !error.failures.every((failure) => failure.error.code === code))
+    return error;
+  if (code === "KEYSTORE_ERROR") return error.failures[0]!.error;
+  return new EnvelopeError(code, error.message, { cause: error.cause, failures: error.failures });
 }
 
 function describe(error: EnvelopeError): string {

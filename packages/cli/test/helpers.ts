@@ -57,6 +57,7 @@ export function cliSync(
     env: { ...ws.env, ...options.env },
     cwd: ws.dir,
     maxBuffer: 256 * 1024 * 1024,
+    timeout: 120_000,
   });
   return {
     status: result.status,
@@ -94,3 +95,30 @@ export async function tempFiles(dir: string): Promise<string[]> {
 
 /** One error line with the code, nothing else (no stack trace). */
 export const ONE_ERROR_LINE = (code: string) => new RegExp(`^kms-envelope: error ${code}: [^\\n]+\\n$`);
+
+/**
+ * `cliSync` without blocking the test's event loop: needed when the test
+ * process itself serves the command (an emulator started in the test).
+ */
+export function cliAsync(
+  ws: Workspace,
+  args: readonly string[],
+  options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; bin?: string } = {},
+): Promise<Result> {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
+    cwd: ws.dir,
+    env: { ...ws.env, ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+  child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+  child.stdin.on("error", () => {});
+  child.stdin.end(options.input ?? "");
+  return new Promise((done) =>
+    child.once("close", (status, signal) =>
+      done({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
+    ),
+  );
+}
