@@ -1,6 +1,6 @@
-import type { Limits } from "../limits.js";
 import { concatBytes, NeedMoreBytes } from "./bytes.js";
 import { decodeHeaderPrefix, type EnvelopeHeader } from "./header.js";
+import type { Limits } from "./limits.js";
 
 export interface HeaderParseResult {
   readonly header: EnvelopeHeader;
