@@ -62,7 +62,7 @@ export function planFrames(
   if (regularFrames + 1 > MAX_FRAME_COUNT) {
     throw new EnvelopeError(
       "LIMIT_EXCEEDED",
-      "plaintext needs more frames than the format allows; raise the frame length",
+      "frame-count: the plaintext needs more than 2^32 - 1 frames; use a larger frame length",
     );
   }
   return { regularFrames, finalLength };
