@@ -148,12 +148,31 @@ export const POSITIVE_CASES = [
     plaintext: plaintext(50),
   },
   {
+    id: "armored-tail-2",
+    description: "armored form whose last base64url group has 2 characters (1 byte, 4 unused bits)",
+    armored: true,
+    plaintext: plaintext(21),
+  },
+  {
+    id: "armored-tail-3",
+    description: "armored form whose last base64url group has 3 characters (2 bytes, 2 unused bits)",
+    armored: true,
+    plaintext: plaintext(22),
+  },
+  {
     id: "frame-1024-4097",
     description: "frame length 1024, 4097 bytes: four regular frames and a 1-byte final frame",
     frameLength: 1024,
     plaintext: plaintext(4097),
   },
   { id: "k2-primary", description: "a different primary key", keys: ["k2"], plaintext: plaintext(48) },
+  {
+    id: "context-bom",
+    description:
+      "context strings that start with U+FEFF (a BOM): kept as they are, so '\\uFEFFa' and 'a' are two keys",
+    context: { a: "1", "\ufeffa": "2", tenant: "\ufeffacme" },
+    plaintext: plaintext(30),
+  },
 ].map((spec) => ({ keys: ["k1"], context: CTX, frameLength: 64, ...spec }));
 
 const B = "multi-frame"; // 16-byte frames; frames 1 and 2 regular, frame 3 final with 8 bytes
@@ -521,6 +540,14 @@ export const NEGATIVE_CASES = [
     "MALFORMED",
   ),
   // Context, keys, limits at decrypt
+  {
+    id: "expected-context-bom-stripped",
+    description: "context-bom's context without its BOMs as the expected context: a different context",
+    base: "context-bom",
+    mutation: { kind: "none" },
+    code: "CONTEXT_MISMATCH",
+    expectedContext: { a: "2", tenant: "acme" },
+  },
   n(
     "wrong-expected-context",
     "expected context with a different value",
@@ -634,6 +661,94 @@ export const NEGATIVE_CASES = [
     portable: false,
   },
   {
+    id: "armored-wrong-prefix-bytes",
+    description:
+      "armored text with an unknown prefix, given as bytes: armored (starts with 'kmse'), not binary",
+    base: "armored",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => text.replace("kmse1:", "kmse2:"),
+    asBytes: true,
+    portable: false,
+  },
+  {
+    id: "armored-whitespace-in-prefix",
+    description: "armored text with a space inside the prefix",
+    base: "armored",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => text.replace("kmse1:", "kmse 1:"),
+    portable: false,
+  },
+  {
+    id: "armored-uppercase-prefix",
+    description: "armored text with the prefix in capitals",
+    base: "armored",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => text.replace("kmse1:", "KMSE1:"),
+    portable: false,
+  },
+  {
+    id: "armored-form-feed",
+    description: "armored text folded with a form feed (not in the whitespace set SP, HT, LF, CR)",
+    base: "armored",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => `${text.slice(0, 30)}\f${text.slice(30)}`,
+    portable: false,
+  },
+  {
+    id: "armored-padded",
+    description: "armored text with base64 padding ('=')",
+    base: "armored-tail-2",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => {
+      const tail = (text.length - "kmse1:".length) % 4;
+      if (tail === 0) throw new Error("armored-padded needs a base whose base64url would be padded");
+      return text + "=".repeat(4 - tail);
+    },
+    portable: false,
+  },
+  {
+    id: "armored-standard-alphabet",
+    description: "armored text in the standard base64 alphabet ('+' and '/')",
+    base: "armored",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: (text) => `${text.slice(0, 10)}+/${text.slice(12)}`,
+    portable: false,
+  },
+  {
+    id: "armored-non-canonical-tail-2",
+    description:
+      "armored text whose last character (of 2 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    base: "armored-tail-2",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: nonCanonicalLastCharacter,
+    portable: false,
+  },
+  {
+    id: "armored-non-canonical-tail-3",
+    description:
+      "armored text whose last character (of 3 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    base: "armored-tail-3",
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText: nonCanonicalLastCharacter,
+    portable: false,
+  },
+  {
     id: "armored-tampered-body",
     description: "armored text of an envelope with a flipped frame tag",
     base: "armored",
@@ -659,4 +774,14 @@ function encodePairs(pairs) {
     }
   }
   return Buffer.concat(parts).toString("hex");
+}
+
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** The same text with the lowest unused bit of its last character set (decodes to the same bytes). */
+function nonCanonicalLastCharacter(text) {
+  const tail = (text.length - "kmse1:".length) % 4;
+  if (tail === 0) throw new Error("armored-non-canonical needs a base whose base64url has unused bits");
+  const last = BASE64URL_ALPHABET.indexOf(text.at(-1));
+  return text.slice(0, -1) + BASE64URL_ALPHABET[last | 1];
 }

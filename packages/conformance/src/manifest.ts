@@ -35,8 +35,10 @@ export interface PositiveVector {
   readonly plaintext: string;
   /** The exact envelope bytes, hex. */
   readonly envelope: string;
-  /** Present when the vector pins the armored text form of the same bytes. */
+  /** Present when the vector pins the armored text form of the same bytes: the one canonical text. */
   readonly armored?: string;
+  /** With `armored`: other texts (whitespace before, inside and after the base64url) every decoder accepts. */
+  readonly armoredAccepted?: readonly string[];
 }
 
 export interface NegativeVector {

@@ -107,7 +107,11 @@ export class ByteReader {
   }
 }
 
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Strict (invalid UTF-8 throws, never becomes U+FFFD) and BOM-preserving: by default a
+ * TextDecoder drops a leading U+FEFF, which would make "\uFEFFa" and "a" decode alike.
+ */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export function utf8(value: string): Uint8Array {

@@ -43,6 +43,7 @@ export interface EnvelopeHeader {
  * starts with the check's name; the negative test vectors name them too.
  */
 export type HeaderCheck =
+  | "armor"
   | "magic"
   | "version"
   | "suite"
@@ -173,8 +174,13 @@ export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Arr
 export function decodeHeaderPrefix(input: Uint8Array, limits: Limits): EnvelopeHeader {
   const reader = new ByteReader(input);
   const magic = reader.bytes(MAGIC.length);
-  if (!magic.every((byte, i) => byte === MAGIC[i]))
+  if (!magic.every((byte, i) => byte === MAGIC[i])) {
+    // "kmse" (lowercase) starts every armored form: binary-only decoders (streams) name it.
+    if (magic.every((byte, i) => byte === (MAGIC[i]! | 0x20))) {
+      reject("armor", "MALFORMED", "armored text: dearmor it first (this decoder takes the binary form)");
+    }
     reject("magic", "MALFORMED", "not a kms-envelope envelope");
+  }
   const version = reader.u8();
   if (version !== FORMAT_VERSION)
     reject("version", "UNSUPPORTED_VERSION", `format version ${version} is not supported`);
