@@ -129,6 +129,7 @@ async function makeNegative(spec, positives) {
     portable: spec.portable ?? true,
   };
   if (spec.armored && !spec.asBytes) vector.armored = true;
+  if (spec.asBytes) vector.armoredBytes = true;
   if (spec.alternativeCodes) vector.alternativeCodes = spec.alternativeCodes;
   return vector;
 }

@@ -50,6 +50,8 @@ export interface NegativeVector {
   /** The mutated envelope, hex (or armored text when `armored` is true). */
   readonly envelope: string;
   readonly armored?: boolean;
+  /** The envelope (hex) is armored text handed over as bytes: pins how decoders tell the forms apart. */
+  readonly armoredBytes?: boolean;
   readonly decrypt: {
     readonly keys: readonly string[];
     readonly expectedContext?: EncryptionContext;
