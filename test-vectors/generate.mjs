@@ -10,6 +10,7 @@ import { armor, createKeyring, dearmor, decrypt, EnvelopeError } from "@kms-enve
 import { prepareMessage, sealMessage } from "@kms-envelope/core/vectors";
 import { createLocalKek } from "@kms-envelope/local";
 import { NEGATIVE_CASES, POSITIVE_CASES } from "./cases.mjs";
+import { referenceLocalWrap, referenceSeal } from "./reference-sealer.mjs";
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
 
@@ -53,15 +54,21 @@ async function makePositive(spec) {
     coreRandom,
   );
   const plaintext = Buffer.from(spec.plaintext, "hex");
-  const envelope = sealMessage(materials, plaintext);
   const coreDraws = draws.filter((draw) => draw.kind === "core").map((draw) => draw.bytes);
+  const wrapNonces = draws.filter((draw) => draw.kind === "wrap").map((draw) => draw.bytes);
+  // The envelope comes from the independent reference encoder; core's must be the same bytes.
+  const envelope = reference(spec, coreDraws, wrapNonces, plaintext);
+  const sealedByCore = sealMessage(materials, plaintext);
+  if (!Buffer.from(sealedByCore).equals(envelope)) {
+    throw new Error(`positive ${spec.id}: core and the reference sealer disagree`);
+  }
   const vector = {
     id: spec.id,
     description: spec.description,
     keys: spec.keys,
     dek: coreDraws[0],
     messageId: coreDraws[1],
-    wrapNonces: draws.filter((draw) => draw.kind === "wrap").map((draw) => draw.bytes),
+    wrapNonces,
     context: materials.context,
     frameLength: spec.frameLength,
     plaintext: spec.plaintext,
@@ -80,6 +87,30 @@ async function makePositive(spec) {
   if (!Buffer.from(check.plaintext).equals(plaintext))
     throw new Error(`positive ${spec.id} does not round-trip`);
   return vector;
+}
+
+/** The positive vector's envelope made by reference-sealer.mjs from the same DEK, ids and nonces. */
+function reference(spec, coreDraws, wrapNonces, plaintext) {
+  const dek = Buffer.from(coreDraws[0], "hex");
+  const wrappedKeys = spec.keys.map((name, i) => {
+    const key = KEYS.find((candidate) => candidate.name === name);
+    const wrapped = referenceLocalWrap({
+      key: Buffer.from(key.key, "hex"),
+      keyId: key.keyId,
+      nonce: Buffer.from(wrapNonces[i], "hex"),
+      dek,
+      context: spec.context,
+    });
+    return { provider: "local", keyId: key.keyId, wrapped };
+  });
+  return referenceSeal({
+    dek,
+    messageId: Buffer.from(coreDraws[1], "hex"),
+    context: spec.context,
+    frameLength: spec.frameLength,
+    wrappedKeys,
+    plaintext,
+  });
 }
 
 async function makeNegative(spec, positives) {
