@@ -639,115 +639,61 @@ export const NEGATIVE_CASES = [
     keys: ["k1"],
     portable: false,
   },
-  // Armored form
-  {
-    id: "armored-bad-character",
-    description: "armored text with a character outside base64url",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => `${text.slice(0, 20)}*${text.slice(21)}`,
-    portable: false,
-  },
-  {
-    id: "armored-wrong-prefix",
-    description: "armored text with an unknown prefix",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => text.replace("kmse1:", "kmse2:"),
-    portable: false,
-  },
-  {
-    id: "armored-wrong-prefix-bytes",
-    description:
-      "armored text with an unknown prefix, given as bytes: armored (starts with 'kmse'), not binary",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => text.replace("kmse1:", "kmse2:"),
-    asBytes: true,
-    portable: false,
-  },
-  {
-    id: "armored-whitespace-in-prefix",
-    description: "armored text with a space inside the prefix",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => text.replace("kmse1:", "kmse 1:"),
-    portable: false,
-  },
-  {
-    id: "armored-uppercase-prefix",
-    description: "armored text with the prefix in capitals",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => text.replace("kmse1:", "KMSE1:"),
-    portable: false,
-  },
-  {
-    id: "armored-form-feed",
-    description: "armored text folded with a form feed (not in the whitespace set SP, HT, LF, CR)",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => `${text.slice(0, 30)}\f${text.slice(30)}`,
-    portable: false,
-  },
-  {
-    id: "armored-padded",
-    description: "armored text with base64 padding ('=')",
-    base: "armored-tail-2",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => {
-      const tail = (text.length - "kmse1:".length) % 4;
-      if (tail === 0) throw new Error("armored-padded needs a base whose base64url would be padded");
-      return text + "=".repeat(4 - tail);
-    },
-    portable: false,
-  },
-  {
-    id: "armored-standard-alphabet",
-    description: "armored text in the standard base64 alphabet ('+' and '/')",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => `${text.slice(0, 10)}+/${text.slice(12)}`,
-    portable: false,
-  },
-  {
-    id: "armored-non-canonical-tail-2",
-    description:
-      "armored text whose last character (of 2 in its group) has a non-zero unused bit: same bytes, not the canonical text",
-    base: "armored-tail-2",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: nonCanonicalLastCharacter,
-    portable: false,
-  },
-  {
-    id: "armored-non-canonical-tail-3",
-    description:
-      "armored text whose last character (of 3 in its group) has a non-zero unused bit: same bytes, not the canonical text",
-    base: "armored-tail-3",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: nonCanonicalLastCharacter,
-    portable: false,
-  },
+  // Armored form: text that must be refused with MALFORMED (armor)
+  refusedArmor(
+    "armored-bad-character",
+    "armored text with a character outside base64url",
+    "armored",
+    (text) => `${text.slice(0, 20)}*${text.slice(21)}`,
+  ),
+  refusedArmor("armored-wrong-prefix", "armored text with an unknown prefix", "armored", (text) =>
+    text.replace("kmse1:", "kmse2:"),
+  ),
+  refusedArmor(
+    "armored-wrong-prefix-bytes",
+    "armored text with an unknown prefix, given as bytes: armored (starts with 'kmse'), not binary",
+    "armored",
+    (text) => text.replace("kmse1:", "kmse2:"),
+    { asBytes: true },
+  ),
+  refusedArmor(
+    "armored-whitespace-in-prefix",
+    "armored text with a space inside the prefix",
+    "armored",
+    (text) => text.replace("kmse1:", "kmse 1:"),
+  ),
+  refusedArmor("armored-uppercase-prefix", "armored text with the prefix in capitals", "armored", (text) =>
+    text.replace("kmse1:", "KMSE1:"),
+  ),
+  refusedArmor(
+    "armored-form-feed",
+    "armored text folded with a form feed (not in the whitespace set SP, HT, LF, CR)",
+    "armored",
+    (text) => `${text.slice(0, 30)}\f${text.slice(30)}`,
+  ),
+  refusedArmor("armored-padded", "armored text with base64 padding ('=')", "armored-tail-2", (text) => {
+    const tail = (text.length - "kmse1:".length) % 4;
+    if (tail === 0) throw new Error("armored-padded needs a base whose base64url would be padded");
+    return text + "=".repeat(4 - tail);
+  }),
+  refusedArmor(
+    "armored-standard-alphabet",
+    "armored text in the standard base64 alphabet ('+' and '/')",
+    "armored",
+    (text) => `${text.slice(0, 10)}+/${text.slice(12)}`,
+  ),
+  refusedArmor(
+    "armored-non-canonical-tail-2",
+    "armored text whose last character (of 2 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    "armored-tail-2",
+    nonCanonicalLastCharacter,
+  ),
+  refusedArmor(
+    "armored-non-canonical-tail-3",
+    "armored text whose last character (of 3 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    "armored-tail-3",
+    nonCanonicalLastCharacter,
+  ),
   {
     id: "armored-tampered-body",
     description: "armored text of an envelope with a flipped frame tag",
@@ -774,6 +720,21 @@ function encodePairs(pairs) {
     }
   }
   return Buffer.concat(parts).toString("hex");
+}
+
+/** Armored text of `base` (changed by `armorText`) that decoders refuse: MALFORMED, check armor. */
+function refusedArmor(id, description, base, armorText, extra = {}) {
+  return {
+    id,
+    description,
+    base,
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText,
+    portable: false,
+    ...extra,
+  };
 }
 
 const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -88,24 +88,15 @@ describe("frame-count limit on encrypt (2^32 - 1 frames)", () => {
     expectFrameCount(await encrypt(new Uint8Array(3), options).catch((caught: unknown) => caught));
   });
 
-  it("Node stream: stops before sealing frame 2^32", async () => {
+  it.each([
+    ["Node stream", (input: Uint8Array) => runNode(encryptStream(options), input)],
+    ["Web stream", (input: Uint8Array) => runWeb(encryptWebStream(options), input)],
+  ] as const)("%s: stops before sealing frame 2^32", async (_name, run) => {
     frameSealerSeam.firstSequence = MAX_FRAME_COUNT - 1;
-    const ok = await runNode(encryptStream(options), new Uint8Array(2));
-    expect(ok.error).toBeUndefined();
-    const failed = await runNode(encryptStream(options), new Uint8Array(3));
+    expect((await run(new Uint8Array(2))).error).toBeUndefined();
+    const failed = await run(new Uint8Array(3));
     expectFrameCount(failed.error);
     // Only the header and the two frames within the limit ever left the sealer.
-    const headerLength = inspect(failed.out).headerLength;
-    expect(failed.out.length).toBe(headerLength + 2 * REGULAR_FRAME_BYTES);
-  });
-
-  it("Web stream: stops before sealing frame 2^32", async () => {
-    frameSealerSeam.firstSequence = MAX_FRAME_COUNT - 1;
-    const ok = await runWeb(encryptWebStream(options), new Uint8Array(2));
-    expect(ok.error).toBeUndefined();
-    const failed = await runWeb(encryptWebStream(options), new Uint8Array(3));
-    expectFrameCount(failed.error);
-    const headerLength = inspect(failed.out).headerLength;
-    expect(failed.out.length).toBe(headerLength + 2 * REGULAR_FRAME_BYTES);
+    expect(failed.out.length).toBe(inspect(failed.out).headerLength + 2 * REGULAR_FRAME_BYTES);
   });
 });
