@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import * as core from "@kms-envelope/core";
+import * as format from "@kms-envelope/core/format";
 import { describe, expect, it } from "vitest";
 import * as local from "../src/index.js";
 
 // Issue #10, defect 7: every public entry validates its arguments. A caller's mistake is an
 // EnvelopeError with code INVALID_ARGUMENT, never a TypeError from deep inside. One table for
-// every function core's main entry and local's createLocalKek export; an export missing from
-// both the table and the exclusions fails the last test, so a new export needs its row.
+// every function (and class) core's two entries (`.` and `./format`) and local's createLocalKek
+// export; an export missing from both the table and the exclusions fails the last test, so a
+// new export needs its row.
 
 const kek = local.createLocalKek({ key: randomBytes(32), keyId: "arguments" });
 const keyring = core.createKeyring({ primary: kek });
@@ -157,6 +159,55 @@ const TABLE: Record<string, Record<string, Call>> = {
     "()": () => core.rewrapWebStream(undefined as never),
     "({ to })": () => core.rewrapWebStream({ to: keyring } as never),
   },
+  // @kms-envelope/core/format
+  isArmored: { "(42)": () => format.isArmored(42 as never) },
+  utf8: { "(undefined)": () => format.utf8(undefined as never) },
+  fromUtf8Strict: { '("x")': () => format.fromUtf8Strict("x" as never) },
+  compareBytes: { "(undefined, bytes)": () => format.compareBytes(undefined as never, new Uint8Array(1)) },
+  concatBytes: {
+    '("x")': () => format.concatBytes("x" as never),
+    "([1])": () => format.concatBytes([1 as never]),
+  },
+  encodeContext: { "(null)": () => format.encodeContext(null as never) },
+  canonicalizeContext: { "(undefined)": () => format.canonicalizeContext(undefined as never) },
+  decodeContext: { "(undefined)": () => format.decodeContext(undefined as never) },
+  contextsEqual: { "(undefined, {})": () => format.contextsEqual(undefined as never, {}) },
+  writeNonce: {
+    "(undefined, 1)": () => format.writeNonce(undefined as never, 1),
+    "(nonce, -1)": () => format.writeNonce(new Uint8Array(12), -1),
+  },
+  writeFrameAad: {
+    "(aad, undefined, 1, false, 0)": () =>
+      format.writeFrameAad(new Uint8Array(41), undefined as never, 1, false, 0),
+  },
+  planFrames: {
+    "(-1, 1)": () => format.planFrames(-1, 1),
+    "(1, 0)": () => format.planFrames(1, 0),
+  },
+  bodyLength: { '("x", 1)': () => format.bodyLength("x" as never, 1) },
+  readFrame: { "({}, 1, 1)": () => format.readFrame({} as never, 1, 1) },
+  scanBody: { "(undefined, 1)": () => format.scanBody(undefined as never, 1) },
+  authenticatedHeaderLength: { "(-1)": () => format.authenticatedHeaderLength(-1) },
+  writeAuthenticatedHeader: {
+    "(undefined, target)": () => format.writeAuthenticatedHeader(undefined as never, new Uint8Array(200)),
+  },
+  encodeAuthenticatedHeader: { "({})": () => format.encodeAuthenticatedHeader({} as never) },
+  encodeWrappedKeys: {
+    "(undefined)": () => format.encodeWrappedKeys(undefined as never),
+    "([{ provider, keyId }])": () => format.encodeWrappedKeys([{ provider: "x", keyId: "y" } as never]),
+  },
+  decodeHeaderPrefix: {
+    "(undefined, limits)": () => format.decodeHeaderPrefix(undefined as never, core.DEFAULT_LIMITS),
+  },
+  decodeHeader: { "(env, undefined)": () => format.decodeHeader(envelope, undefined as never) },
+  replaceWrappedKeys: { "(undefined, [])": () => format.replaceWrappedKeys(undefined as never, []) },
+  ByteWriter: { "new (-1)": () => new format.ByteWriter(-1) },
+  ByteReader: { "new (undefined)": () => new format.ByteReader(undefined as never) },
+  NeedMoreBytes: { "new (-1)": () => new format.NeedMoreBytes(-1) },
+  HeaderParser: {
+    "new (undefined)": () => new format.HeaderParser(undefined as never),
+    'new (limits).push("x")': () => new format.HeaderParser(core.DEFAULT_LIMITS).push("x" as never),
+  },
   createLocalKek: {
     "(undefined)": () => local.createLocalKek(undefined as never),
     "(null)": () => local.createLocalKek(null as never),
@@ -197,7 +248,7 @@ describe("every public entry validates its arguments (INVALID_ARGUMENT)", () => 
   });
 
   it("the table names every exported function of core and local", () => {
-    const exported = [...Object.entries(core), ...Object.entries(local)]
+    const exported = [...Object.entries(core), ...Object.entries(format), ...Object.entries(local)]
       .filter(([, value]) => typeof value === "function")
       .map(([name]) => name);
     const missing = exported.filter((name) => !(name in TABLE) && !(name in EXCLUDED));

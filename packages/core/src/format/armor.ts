@@ -38,6 +38,9 @@ function isWhitespaceByte(byte: number): boolean {
  */
 export function isArmored(input: string | Uint8Array): boolean {
   if (typeof input === "string") return true;
+  if (!(input instanceof Uint8Array)) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "isArmored: input is a string or a Uint8Array");
+  }
   let at = 0;
   while (at < input.length && isWhitespaceByte(input[at]!)) at++;
   for (let i = 0; i < ARMOR_FAMILY.length; i++) {

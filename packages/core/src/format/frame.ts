@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { checkBytes, checkCount } from "./arguments.js";
 import { ByteReader, NeedMoreBytes } from "./bytes.js";
 import {
   FINAL_FRAME_OVERHEAD,
@@ -30,6 +31,8 @@ export const FRAME_AAD_LENGTH = MESSAGE_ID_LENGTH + 4 + 1 + 4;
 
 /** Nonce: eight zero bytes ‖ u32 sequence number. Sequence 0 is the header tag's. */
 export function writeNonce(target: Uint8Array, sequence: number): Uint8Array {
+  checkBytes(target, "writeNonce", "target");
+  checkCount(sequence, "writeNonce", "sequence");
   target.fill(0, 0, NONCE_LENGTH - 4);
   new DataView(target.buffer, target.byteOffset, NONCE_LENGTH).setUint32(NONCE_LENGTH - 4, sequence);
   return target;
@@ -43,6 +46,10 @@ export function writeFrameAad(
   final: boolean,
   plaintextLength: number,
 ): Uint8Array {
+  checkBytes(target, "writeFrameAad", "target");
+  checkBytes(messageId, "writeFrameAad", "messageId");
+  checkCount(sequence, "writeFrameAad", "sequence");
+  checkCount(plaintextLength, "writeFrameAad", "plaintextLength");
   target.set(messageId, 0);
   const view = new DataView(target.buffer, target.byteOffset, FRAME_AAD_LENGTH);
   view.setUint32(MESSAGE_ID_LENGTH, sequence);
@@ -56,6 +63,8 @@ export function planFrames(
   length: number,
   frameLength: number,
 ): { regularFrames: number; finalLength: number } {
+  checkCount(length, "planFrames", "length");
+  checkCount(frameLength, "planFrames", "frameLength", 1);
   // The final frame carries 1..frameLength bytes, or 0 when the plaintext is empty.
   const regularFrames = length === 0 ? 0 : Math.floor((length - 1) / frameLength);
   const finalLength = length - regularFrames * frameLength;
@@ -78,6 +87,11 @@ export function bodyLength(length: number, frameLength: number): number {
  * input ends inside it; the checks below are named in errors and vectors.
  */
 export function readFrame(reader: ByteReader, frameLength: number, sequence: number): FrameView {
+  if (!(reader instanceof ByteReader)) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "readFrame: reader must be a ByteReader");
+  }
+  checkCount(frameLength, "readFrame", "frameLength", 1);
+  checkCount(sequence, "readFrame", "sequence", 1);
   const start = reader.offset;
   const marker = reader.u8();
   if (marker === FRAME_MARKER_REGULAR) {
@@ -105,6 +119,7 @@ export function readFrame(reader: ByteReader, frameLength: number, sequence: num
 
 /** Where each frame of a complete body lies, checked for structure (not yet authenticated). */
 export function scanBody(body: Uint8Array, frameLength: number): FrameView[] {
+  checkBytes(body, "scanBody", "body");
   const reader = new ByteReader(body);
   const frames: FrameView[] = [];
   for (let sequence = 1; ; sequence++) {
