@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeContext, encodeContext, fromUtf8Strict } from "../src/format/index.js";
 import {
+  ArmorDecoder,
   armor,
   createKeyring,
   dearmor,
@@ -72,6 +73,46 @@ describe("armored form: one canonical text (issue #10, defect 8)", () => {
         refused,
         outcome: "MALFORMED/armor",
       });
+    }
+  });
+
+  it("ArmorDecoder fed in pieces of any size agrees with dearmor, bytes and errors alike", async () => {
+    const text = armor(await envelopeOf(21));
+    const body = text.slice("kmse1:".length);
+    const texts = [
+      text,
+      ` \t\r\n${text}\r\n`,
+      `kmse1:\n${body.replace(/(.{5})/g, "$1 \t")}`,
+      `kmse 1:${body}`,
+      `km`,
+      `${text}=`,
+      `${text.slice(0, -1)}${text.at(-1) === "A" ? "B" : "A"}`,
+      `kmse1:${body.slice(0, 4)}\f${body.slice(4)}`,
+      `kmse1:${body}A`,
+    ];
+    const run = (pieces: string[]) => {
+      try {
+        const decoder = new ArmorDecoder();
+        const parts = pieces.map((piece) => Buffer.from(decoder.push(piece)));
+        return Buffer.concat([...parts, Buffer.from(decoder.finish())]).toString("hex");
+      } catch (error) {
+        return `${(error as EnvelopeError).code}: ${(error as EnvelopeError).message}`;
+      }
+    };
+    for (const candidate of texts) {
+      const expected = run([candidate]);
+      let reference: string;
+      try {
+        reference = Buffer.from(dearmor(candidate)).toString("hex");
+      } catch (error) {
+        reference = `${(error as EnvelopeError).code}: ${(error as EnvelopeError).message}`;
+      }
+      expect(expected).toBe(reference);
+      for (const size of [1, 2, 3, 5, 7, 64]) {
+        const pieces = [];
+        for (let at = 0; at < candidate.length; at += size) pieces.push(candidate.slice(at, at + size));
+        expect({ size, candidate, outcome: run(pieces) }).toEqual({ size, candidate, outcome: reference });
+      }
     }
   });
 

@@ -75,6 +75,14 @@ const TABLE: Record<string, Record<string, Call>> = {
     '(error, "KMS_ERROR", undefined)': () =>
       core.toEnvelopeError(new Error("x"), "KMS_ERROR", undefined as never),
   },
+  ArmorDecoder: {
+    "new ().push(42)": () => new core.ArmorDecoder().push(42 as never),
+    "new ().finish() twice": () => {
+      const decoder = new core.ArmorDecoder();
+      decoder.finish("kmse1:");
+      decoder.finish();
+    },
+  },
   armor: {
     '("s")': () => core.armor("s" as never),
     "(undefined)": () => core.armor(undefined as never),

@@ -61,29 +61,85 @@ function refuse(detail: string): never {
   throw new EnvelopeError("MALFORMED", `armor: ${detail}`);
 }
 
-export function dearmor(text: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  let value: string;
-  if (typeof text === "string") value = text;
-  else if (text instanceof Uint8Array) {
-    value = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("latin1");
-  } else {
-    throw new EnvelopeError("INVALID_ARGUMENT", "dearmor: armored text is a string or a Uint8Array");
+function toText(input: string | Uint8Array, where: string): string {
+  if (typeof input === "string") return input;
+  if (input instanceof Uint8Array) {
+    return Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");
   }
-  const start = LEADING_WHITESPACE.exec(value)![0].length;
-  if (!value.startsWith(ARMOR_PREFIX, start)) {
-    refuse(`armored envelopes start with "${ARMOR_PREFIX}" (no whitespace inside it)`);
+  throw new EnvelopeError("INVALID_ARGUMENT", `${where}: armored text is a string or a Uint8Array`);
+}
+
+const EMPTY = new Uint8Array(0) as Uint8Array<ArrayBuffer>;
+
+/**
+ * Decodes armored text piece by piece (a stream of any size in constant
+ * memory) with exactly `dearmor`'s rules: `dearmor` is this decoder fed
+ * once. `push` returns the bytes decoded so far (whole base64url groups);
+ * `finish` takes an optional last piece, checks the end (length, canonical
+ * last character) and returns the rest. Any violation throws `MALFORMED`
+ * (check `armor`).
+ */
+export class ArmorDecoder {
+  /** Text seen before the prefix is complete (leading whitespace skipped). */
+  private head = "";
+  private inBody = false;
+  /** Base64url characters not yet decoded: fewer than 4 between calls. */
+  private pending = "";
+  private finished = false;
+
+  push(chunk: string | Uint8Array): Uint8Array<ArrayBuffer> {
+    return this.take(toText(chunk, "ArmorDecoder.push"), false);
   }
-  const body = value.slice(start + ARMOR_PREFIX.length).replace(WHITESPACE, "");
-  if (!BASE64URL.test(body)) refuse("a character outside unpadded base64url");
-  const tail = body.length % 4;
+
+  finish(last: string | Uint8Array = EMPTY): Uint8Array<ArrayBuffer> {
+    return this.take(toText(last, "ArmorDecoder.finish"), true);
+  }
+
+  private take(text: string, final: boolean): Uint8Array<ArrayBuffer> {
+    if (this.finished) throw new EnvelopeError("INVALID_ARGUMENT", "ArmorDecoder: already finished");
+    this.finished = final;
+    let body = text;
+    if (!this.inBody) {
+      this.head = (this.head + text).replace(LEADING_WHITESPACE, "");
+      const known = Math.min(this.head.length, ARMOR_PREFIX.length);
+      if (
+        this.head.slice(0, known) !== ARMOR_PREFIX.slice(0, known) ||
+        (final && known < ARMOR_PREFIX.length)
+      ) {
+        refuse(`armored envelopes start with "${ARMOR_PREFIX}" (no whitespace inside it)`);
+      }
+      if (known < ARMOR_PREFIX.length) return EMPTY;
+      this.inBody = true;
+      body = this.head.slice(ARMOR_PREFIX.length);
+      this.head = "";
+    }
+    const characters = body.replace(WHITESPACE, "");
+    if (!BASE64URL.test(characters)) refuse("a character outside unpadded base64url");
+    const all = this.pending + characters;
+    const whole = final ? all.length : all.length - (all.length % 4);
+    this.pending = all.slice(whole);
+    const group = all.slice(0, whole);
+    if (final) checkCanonicalEnd(group);
+    if (group.length === 0) return EMPTY;
+    const decoded = Buffer.from(group, "base64url");
+    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength) as Uint8Array<ArrayBuffer>;
+  }
+}
+
+/** The end of the body: not 1 mod 4, and the unused bits of the last character zero. */
+function checkCanonicalEnd(characters: string): void {
+  const tail = characters.length % 4;
   if (tail === 1) refuse("the base64url text has an impossible length");
   if (tail !== 0) {
     // 2 characters carry 1 byte (4 unused bits), 3 carry 2 bytes (2 unused bits).
     const unusedBits = tail === 2 ? 0x0f : 0x03;
-    if ((base64urlValue(body.charCodeAt(body.length - 1)) & unusedBits) !== 0) {
+    if ((base64urlValue(characters.charCodeAt(characters.length - 1)) & unusedBits) !== 0) {
       refuse("non-canonical base64url (unused bits of the last character are not zero)");
     }
   }
-  const decoded = Buffer.from(body, "base64url");
-  return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength) as Uint8Array<ArrayBuffer>;
+}
+
+export function dearmor(text: string | Uint8Array): Uint8Array<ArrayBuffer> {
+  // The whole text as the last piece: one decode of the body, no concatenation.
+  return new ArmorDecoder().finish(toText(text, "dearmor"));
 }
