@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMutation, layoutOf } from "@kms-envelope/conformance";
 import { armor, createKeyring, dearmor, decrypt, EnvelopeError } from "@kms-envelope/core";
-import { prepareMessage, sealMessage } from "@kms-envelope/core/vectors";
+import { prepareMessage, sealMessage } from "@kms-envelope/core/testing";
 import { createLocalKek } from "@kms-envelope/local";
 import { NEGATIVE_CASES, POSITIVE_CASES } from "./cases.mjs";
 import { referenceLocalWrap, referenceSeal } from "./reference-sealer.mjs";

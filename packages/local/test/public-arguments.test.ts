@@ -14,6 +14,7 @@ const kek = local.createLocalKek({ key: randomBytes(32), keyId: "arguments" });
 const keyring = core.createKeyring({ primary: kek });
 const envelope = await core.encrypt(new Uint8Array(3), { keyring });
 const registry = core.createKeyUriRegistry();
+const sink = { begin: () => undefined, ciphertext: () => undefined, end: () => undefined };
 
 type Call = () => unknown;
 
@@ -193,8 +194,16 @@ const TABLE: Record<string, Record<string, Call>> = {
     "(1, 0)": () => format.planFrames(1, 0),
   },
   bodyLength: { '("x", 1)': () => format.bodyLength("x" as never, 1) },
-  readFrame: { "({}, 1, 1)": () => format.readFrame({} as never, 1, 1) },
-  scanBody: { "(undefined, 1)": () => format.scanBody(undefined as never, 1) },
+  FrameDecoder: {
+    "new (0, 1, sink)": () => new format.FrameDecoder(0, 1, sink),
+    "new (1, -1, sink)": () => new format.FrameDecoder(1, -1, sink),
+    "new (1, 1, {})": () => new format.FrameDecoder(1, 1, {} as never),
+    'new (1, 1, sink).push("x")': () => new format.FrameDecoder(1, 1, sink).push("x" as never),
+  },
+  rejectFrame: {
+    '("bogus", "MALFORMED", "d")': () => format.rejectFrame("bogus" as never, "MALFORMED", "d"),
+    '("truncated", "BOGUS", "d")': () => format.rejectFrame("truncated", "BOGUS" as never, "d"),
+  },
   authenticatedHeaderLength: { "(-1)": () => format.authenticatedHeaderLength(-1) },
   writeAuthenticatedHeader: {
     "(undefined, target)": () => format.writeAuthenticatedHeader(undefined as never, new Uint8Array(200)),
@@ -216,6 +225,44 @@ const TABLE: Record<string, Record<string, Call>> = {
     "new (undefined)": () => new format.HeaderParser(undefined as never),
     'new (limits).push("x")': () => new format.HeaderParser(core.DEFAULT_LIMITS).push("x" as never),
   },
+  checkDataKey: { "(bytes, undefined)": () => core.checkDataKey(new Uint8Array(32), undefined as never) },
+  checkEntryOwner: {
+    "(undefined, entry)": () => core.checkEntryOwner(undefined as never, { provider: "p", keyId: "k" }),
+    "(kek, null)": () => core.checkEntryOwner(kek, null as never),
+    '(kek, entry, "x")': () => core.checkEntryOwner(kek, { provider: "p", keyId: "k" }, "x" as never),
+  },
+  checkReportedKey: {
+    '(undefined, "op", "k", "k")': () => core.checkReportedKey(undefined as never, "op", "k", "k"),
+    '("s", "op", "k", 1)': () => core.checkReportedKey("s", "op", "k", 1 as never),
+  },
+  createKmsCaller: {
+    "(undefined)": () => core.createKmsCaller(undefined as never),
+    '({ service: "s" })': () => core.createKmsCaller({ service: "s" } as never),
+    "({ classify })": () => core.createKmsCaller({ classify: () => undefined } as never),
+    '({ service: "s", classify, deadlineMs: -1 })': () =>
+      core.createKmsCaller({ service: "s", classify: () => undefined, deadlineMs: -1 }),
+  },
+  kmsError: {
+    '("s", "op", "k", error, undefined)': () =>
+      core.kmsError("s", "op", "k", new Error("x"), undefined as never),
+    '(1, "op", "k", error, classify)': () =>
+      core.kmsError(1 as never, "op", "k", new Error("x"), () => undefined),
+  },
+  createPromiseCache: {
+    "(undefined)": () => core.createPromiseCache(undefined as never),
+    "(load, { ttlMs: -1 })": () => core.createPromiseCache(async () => 1, { ttlMs: -1 }),
+    '(load, "x")': () => core.createPromiseCache(async () => 1, "x" as never),
+  },
+  untilAborted: {
+    "(undefined)": () => core.untilAborted(undefined as never, undefined),
+    '(promise, "x")': () => core.untilAborted(Promise.resolve(1), "x" as never),
+  },
+  readOpenOptions: {
+    "(undefined, {}, spec)": () => core.readOpenOptions(undefined as never, {}, {}),
+    '("s", {}, null)': () => core.readOpenOptions("s", {}, null as never),
+    '("s", "x", spec)': () => core.readOpenOptions("s", "x", {}),
+    '("s", { a: 1 }, { a: "string" })': () => core.readOpenOptions("s", { a: 1 }, { a: "string" }),
+  },
   createLocalKek: {
     "(undefined)": () => local.createLocalKek(undefined as never),
     "(null)": () => local.createLocalKek(null as never),
@@ -230,6 +277,8 @@ const TABLE: Record<string, Record<string, Call>> = {
 const EXCLUDED: Record<string, string> = {
   EnvelopeError: "a class: constructing an error is not an entry point",
   isEnvelopeError: "a predicate over unknown values: it answers false for anything else",
+  isLoopbackUrl: "a predicate over unknown values: false for anything that is not a loopback URL",
+  stripRequestData: "takes any value: returns what is not an Error unchanged",
   // @kms-envelope/local's keystore entry points are validated with the keystore's own work (issue #10, defects 3-6).
   openKeystore: "keystore (issue #10, reliability)",
   defaultKeystorePath: "takes no argument",

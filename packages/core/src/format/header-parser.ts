@@ -1,7 +1,7 @@
-import type { Limits } from "../limits.js";
 import { checkBytes, checkObject } from "./arguments.js";
 import { concatBytes, NeedMoreBytes } from "./bytes.js";
 import { decodeHeaderPrefix, type EnvelopeHeader } from "./header.js";
+import type { Limits } from "./limits.js";
 
 export interface HeaderParseResult {
   readonly header: EnvelopeHeader;

@@ -1,5 +1,4 @@
 import { EnvelopeError, type ErrorCode } from "../errors.js";
-import type { Limits } from "../limits.js";
 import { badArgument, checkBytes, checkCount, checkObject } from "./arguments.js";
 import { ByteReader, ByteWriter, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 import {
@@ -14,6 +13,7 @@ import {
   TAG_LENGTH,
 } from "./constants.js";
 import { decodeContext, type EncryptionContext } from "./context.js";
+import type { Limits } from "./limits.js";
 
 /** One wrapped copy of the DEK as it travels in the envelope. */
 export interface WrappedKeyEntry {
