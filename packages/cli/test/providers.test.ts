@@ -175,8 +175,14 @@ function installCopy(name: string, target: string, omit: readonly string[] = [])
   cpSync(join(source, "dist"), join(target, "dist"), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(source, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   };
-  for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+  // npm installs required peers too (core is one for providers); optional peers only when asked for.
+  const requiredPeers = Object.keys(manifest.peerDependencies ?? {}).filter(
+    (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true,
+  );
+  for (const dependency of [...Object.keys(manifest.dependencies ?? {}), ...requiredPeers]) {
     if (omit.includes(dependency)) continue;
     const into = join(target, "node_modules", dependency);
     if (dependency.startsWith("@kms-envelope/")) {
