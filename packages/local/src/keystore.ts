@@ -4,8 +4,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
 import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapAad, wrapDek } from "./aes-key-wrap.js";
-import { type AuditRecord, appendAudit } from "./audit-log.js";
-import { fileVersion, withFileLock, writeFileAtomic } from "./keystore-file.js";
+import { type AuditLogContents, type AuditRecord, appendAudit, readAuditLog } from "./audit-log.js";
+import { type FileLockOptions, withFileLock } from "./file-lock.js";
+import { fileVersion, writeFileAtomic } from "./keystore-file.js";
 import { LOCAL_PROVIDER } from "./local-kek.js";
 
 export type KeyState = "enabled" | "disabled" | "pending-deletion";
@@ -50,6 +51,8 @@ export interface KeystoreOptions {
   path?: string | undefined;
   /** Clock for deletion dates (tests). */
   now?: (() => Date) | undefined;
+  /** Lock tuning: how long to wait, the lease, when an unreadable lock file is stale. */
+  lock?: FileLockOptions | undefined;
 }
 
 export const DEFAULT_DELETION_WAITING_DAYS = 30;
@@ -77,8 +80,10 @@ export interface Keystore {
   cancelDeletion(name: string): KeyInfo;
   /** A KEK backed by this keystore's key `name` (state is re-read when the file changes). */
   kek(name: string): KeyEncryptionKey;
-  /** The audit log's records, oldest first. */
+  /** The audit log's records, oldest first; damaged lines are skipped (see `readAudit`). */
   audit(): AuditRecord[];
+  /** The audit log's records and the line numbers of damaged lines it skipped. */
+  readAudit(): AuditLogContents;
 }
 
 export function openKeystore(options: KeystoreOptions = {}): Keystore {
@@ -90,17 +95,42 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
   const record = (operation: string, key: string, outcome: "ok" | "error", version?: number, code?: string) =>
     appendAudit(auditLogPath, { time: now().toISOString(), operation, key, version, outcome, code });
 
+  /**
+   * Records a failure, then throws it. If the record cannot be written either,
+   * the failure becomes `KEYSTORE_ERROR` (with the original as `cause`): every
+   * audit-log failure on every path is `KEYSTORE_ERROR`.
+   */
+  function fail(operation: string, key: string, error: unknown, version?: number): never {
+    const failure = isEnvelopeError(error)
+      ? error
+      : new EnvelopeError("KEYSTORE_ERROR", `keystore: ${operation} failed`, { cause: error });
+    try {
+      record(operation, key, "error", version, failure.code);
+    } catch (auditError) {
+      throw new EnvelopeError("KEYSTORE_ERROR", (auditError as Error).message, { cause: failure });
+    }
+    throw failure;
+  }
+
   function read(): KeystoreData {
     const version = fileVersion(path);
     if (cache !== undefined && cache.version === version) return cache.data;
     let data: KeystoreData = { format: "kms-envelope-keystore", version: 1, keys: {} };
     if (version !== undefined) {
+      let text: string;
       try {
-        data = JSON.parse(readFileSync(path, "utf8")) as KeystoreData;
+        text = readFileSync(path, "utf8");
       } catch (error) {
-        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not a readable keystore`, {
-          cause: error,
-        });
+        throw new EnvelopeError(
+          "KEYSTORE_ERROR",
+          `keystore: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        );
+      }
+      try {
+        data = JSON.parse(text) as KeystoreData;
+      } catch {
+        // No cause and no parser message: JSON.parse quotes the input around the error, key material included.
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not valid JSON`);
       }
       if (data.format !== "kms-envelope-keystore" || data.version !== 1 || typeof data.keys !== "object") {
         throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} has an unknown format`);
@@ -129,24 +159,42 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     return key;
   }
 
-  /** Read-modify-write under the lock, with an audit record either way. */
+  /**
+   * Read-modify-write under the lock, then the audit record, still under the
+   * lock (so the log's order is the file's order). Order decided: change, then
+   * audit. A change whose record cannot be appended is saved but reported as
+   * `KEYSTORE_ERROR` saying so; a failed change is recorded as an error.
+   */
   function mutate(operation: string, name: string, change: (data: KeystoreData) => StoredKey): KeyInfo {
+    let saved: StoredKey | undefined;
     try {
-      const key = withFileLock(path, () => {
-        cache = undefined;
-        const data = read();
-        for (const existing of Object.keys(data.keys))
-          if (live(data, existing) === undefined) delete data.keys[existing];
-        const changed = change(data);
-        writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
-        cache = undefined;
-        return changed;
-      });
-      record(operation, name, "ok", key.primaryVersion);
-      return describe(key);
+      return withFileLock(
+        path,
+        (lock) => {
+          cache = undefined;
+          const data = read();
+          for (const existing of Object.keys(data.keys))
+            if (live(data, existing) === undefined) delete data.keys[existing];
+          const changed = change(data);
+          lock.assertHeld();
+          writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+          cache = undefined;
+          saved = changed;
+          try {
+            record(operation, name, "ok", changed.primaryVersion);
+          } catch (auditError) {
+            throw new EnvelopeError(
+              "KEYSTORE_ERROR",
+              `keystore: ${operation} "${name}" was saved, but its audit record was not: ${(auditError as Error).message}`,
+            );
+          }
+          return describe(changed);
+        },
+        options.lock,
+      );
     } catch (error) {
-      record(operation, name, "error", undefined, isEnvelopeError(error) ? error.code : "KEYSTORE_ERROR");
-      throw error;
+      if (saved !== undefined) throw error;
+      return fail(operation, name, error);
     }
   }
 
@@ -250,24 +298,14 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     kek: (name) => keystoreKek(name),
-    audit() {
-      try {
-        return readFileSync(auditLogPath, "utf8")
-          .split("\n")
-          .filter((line) => line.length > 0)
-          .map((line) => JSON.parse(line) as AuditRecord);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-        throw error;
-      }
-    },
+    audit: () => [...readAuditLog(auditLogPath).records],
+    readAudit: () => readAuditLog(auditLogPath),
   };
 
   function usable(name: string, operation: string): StoredKey {
     const key = mustGet(read(), name);
     if (key.state !== "enabled") {
-      record(operation, name, "error", undefined, "KEY_DISABLED");
-      throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
+      fail(operation, name, new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`));
     }
     return key;
   }
@@ -308,24 +346,30 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
         const key = usable(name, "unwrap");
         const version = key.versions.find((candidate) => candidate.version === versionNumber);
         if (version === undefined) {
-          record("unwrap", name, "error", versionNumber, "KEY_NOT_FOUND");
-          throw new EnvelopeError("KEY_NOT_FOUND", `keystore: key "${name}" has no version ${versionNumber}`);
+          const missing = `keystore: key "${name}" has no version ${versionNumber}`;
+          return fail("unwrap", name, new EnvelopeError("KEY_NOT_FOUND", missing), versionNumber);
         }
         const material = Buffer.from(version.material, "base64");
+        let dek: Uint8Array;
         try {
-          const dek = unwrapDek(
+          dek = unwrapDek(
             material,
             wrapAad(aadPrefix(name, versionNumber), context),
             entry.wrapped.subarray(4),
           );
-          record("unwrap", name, "ok", versionNumber);
-          return dek;
         } catch (error) {
-          record("unwrap", name, "error", versionNumber, isEnvelopeError(error) ? error.code : "KMS_ERROR");
-          throw error;
+          return fail("unwrap", name, error, versionNumber);
         } finally {
           material.fill(0);
         }
+        try {
+          // Audit, then release: no DEK leaves without its record.
+          record("unwrap", name, "ok", versionNumber);
+        } catch (auditError) {
+          dek.fill(0);
+          throw auditError;
+        }
+        return dek;
       },
     };
     return Object.freeze(kek);
