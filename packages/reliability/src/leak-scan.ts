@@ -21,8 +21,8 @@ const WINDOW = 12;
 interface Needle {
   readonly secret: string;
   readonly spelling: string;
-  readonly text?: string;
-  readonly bytes?: Buffer;
+  readonly text?: string | undefined;
+  readonly bytes?: Buffer | undefined;
 }
 
 /** Windows with few distinct bytes (runs of zeros, repeated text) would match unrelated data. */
@@ -54,7 +54,6 @@ function needlesFor(secret: Secret): Needle[] {
     const window = bytes.subarray(at, at + WINDOW);
     if (!distinctive(window)) continue;
     needles.push({ secret: secret.name, spelling: "raw", bytes: window });
-    needles.push({ secret: secret.name, spelling: "raw-latin1", text: window.toString("latin1") });
     needles.push({ secret: secret.name, spelling: "hex", text: window.toString("hex") });
     needles.push({ secret: secret.name, spelling: "HEX", text: window.toString("hex").toUpperCase() });
   }
@@ -110,27 +109,50 @@ export function reachable(
   return { strings, bytes };
 }
 
-export function findLeaks(value: unknown, secrets: readonly Secret[]): Leak[] {
-  const { strings, bytes } = reachable(value);
-  const leaks: Leak[] = [];
+const indexes = new WeakMap<readonly Secret[], Map<number, Map<string, Needle>>>();
+
+/** The needles of a secret list, by length, so each text is searched once however many secrets there are. */
+function indexNeedles(secrets: readonly Secret[]): Map<number, Map<string, Needle>> {
+  const cached = indexes.get(secrets);
+  if (cached !== undefined) return cached;
+  const byLength = new Map<number, Map<string, Needle>>();
   for (const secret of secrets) {
     for (const needle of needlesFor(secret)) {
-      if (needle.text !== undefined) {
-        for (const [where, text] of strings) {
-          if (text.includes(needle.text))
-            leaks.push({ secret: needle.secret, spelling: needle.spelling, where });
-        }
-      }
-      if (needle.bytes !== undefined) {
-        for (const [where, array] of bytes) {
-          if (Buffer.from(array.buffer, array.byteOffset, array.byteLength).indexOf(needle.bytes) !== -1) {
-            leaks.push({ secret: needle.secret, spelling: needle.spelling, where });
-          }
-        }
+      const text = needle.text ?? needle.bytes!.toString("latin1");
+      const spelling = needle.text === undefined ? "raw" : needle.spelling;
+      const map = byLength.get(text.length) ?? new Map<string, Needle>();
+      byLength.set(text.length, map);
+      map.set(text, { ...needle, spelling });
+    }
+  }
+  indexes.set(secrets, byLength);
+  return byLength;
+}
+
+export function findLeaks(value: unknown, secrets: readonly Secret[]): Leak[] {
+  const { strings, bytes } = reachable(value);
+  const texts: [string, string][] = [
+    ...strings,
+    ...bytes.map(([where, array]): [string, string] => [
+      where,
+      Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString("latin1"),
+    ]),
+  ];
+  const needles = indexNeedles(secrets);
+  const leaks = new Map<string, Leak>();
+  for (const [where, text] of texts) {
+    for (const [length, map] of needles) {
+      for (let at = 0; at + length <= text.length; at++) {
+        const needle = map.get(text.slice(at, at + length));
+        if (needle === undefined) continue;
+        // One line per secret, spelling and place is enough to act on.
+        leaks.set(`${needle.secret}|${needle.spelling}|${where}`, {
+          secret: needle.secret,
+          spelling: needle.spelling,
+          where,
+        });
       }
     }
   }
-  // One line per secret, spelling and place is enough to act on.
-  const unique = new Map(leaks.map((leak) => [`${leak.secret}|${leak.spelling}|${leak.where}`, leak]));
-  return [...unique.values()];
+  return [...leaks.values()];
 }
