@@ -10,7 +10,6 @@ import {
   decrypt,
   decryptStream,
   EnvelopeError,
-  encrypt,
   inspect,
   type KeyEncryptionKey,
   rewrap,
