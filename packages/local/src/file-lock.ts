@@ -5,12 +5,13 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { EnvelopeError } from "@kms-envelope/core";
 
 /**
@@ -72,7 +73,7 @@ function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -105,7 +106,7 @@ function parseRecord(text: string): LockRecord | undefined {
 
 /** Creates `path` holding `record`, or returns false if it exists. Never leaves a partial file at `path`. */
 function createExclusive(path: string, record: LockRecord): boolean {
-  const temporary = `${path}.${record.nonce}.tmp`;
+  const temporary = `${path}.${process.pid}.${record.nonce}.tmp`;
   writeFileSync(temporary, JSON.stringify(record), { flag: "wx", mode: 0o600 });
   try {
     linkSync(temporary, path);
@@ -187,6 +188,31 @@ function releaseClaim(claim: string, record: LockRecord): void {
   }
 }
 
+/**
+ * Claims outlive their lock when a claimant is killed between removing the lock
+ * and removing its claim. They block nothing (that lock is gone), but they are
+ * clutter: remove the stale ones, through the same claim-checked removal.
+ */
+function sweepStaleClaims(lockPath: string, settings: typeof DEFAULTS): void {
+  const prefix = `${basename(lockPath)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(lockPath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{16}\.claim$/.test(name.slice(prefix.length))) continue;
+    const claim = join(dirname(lockPath), name);
+    try {
+      const state = inspectLock(claim, settings);
+      if (state?.stale) removeIfUnchanged(claim, state.identity, settings);
+    } catch {
+      // Swept by another writer, or unreadable: left for the next sweep.
+    }
+  }
+}
+
 export interface HeldLock {
   /** Throws `KEYSTORE_ERROR` unless the lock is still ours (called right before committing a write). */
   assertHeld(): void;
@@ -227,6 +253,7 @@ export function withFileLock<T>(
       `keystore: cannot take the lock ${lockPath} (${errnoOf(error)})`,
     );
   }
+  sweepStaleClaims(lockPath, settings);
   const held: HeldLock = {
     assertHeld() {
       if (inspectLock(lockPath, settings)?.identity !== identity) {

@@ -4,13 +4,15 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { EnvelopeError } from "@kms-envelope/core";
+import { processAlive } from "./file-lock.js";
 
 /**
  * A reader never sees a partial keystore file: write a temp file, fsync, rename
@@ -48,4 +50,32 @@ export function fileVersion(path: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new EnvelopeError("KEYSTORE_ERROR", `keystore: cannot read ${path}`, { cause: error });
   }
+}
+
+/**
+ * Removes temp files that writers killed mid-write left beside `path` (a
+ * keystore temp holds key material): `<name>.….<pid>.<hex>.tmp` whose process
+ * is gone. Called under the lock, so no live writer of ours is mid-rename.
+ */
+export function removeOrphanedTemporaries(path: string): number {
+  const prefix = `${basename(path)}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (match === null || processAlive(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+      removed++;
+    } catch {
+      // Another writer swept it first.
+    }
+  }
+  return removed;
 }

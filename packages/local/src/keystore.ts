@@ -6,7 +6,7 @@ import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted }
 import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapAad, wrapDek } from "./aes-key-wrap.js";
 import { type AuditLogContents, type AuditRecord, appendAudit, readAuditLog } from "./audit-log.js";
 import { type FileLockOptions, withFileLock } from "./file-lock.js";
-import { fileVersion, writeFileAtomic } from "./keystore-file.js";
+import { fileVersion, removeOrphanedTemporaries, writeFileAtomic } from "./keystore-file.js";
 import { LOCAL_PROVIDER } from "./local-kek.js";
 
 export type KeyState = "enabled" | "disabled" | "pending-deletion";
@@ -176,6 +176,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
           for (const existing of Object.keys(data.keys))
             if (live(data, existing) === undefined) delete data.keys[existing];
           const changed = change(data);
+          removeOrphanedTemporaries(path);
           lock.assertHeld();
           writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
           cache = undefined;
