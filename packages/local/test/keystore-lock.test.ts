@@ -153,6 +153,8 @@ describe("keystore lock", () => {
       .filter((record) => record.operation === "rotate")
       .map((record) => record.version);
     expect(rotated).toEqual(expected); // the log's order is the file's order
-    console.log(`lock race: ${processes} writers × ${rotations} rotations, ${planted} stale locks planted, 0 versions lost or reused`);
+    console.log(
+      `lock race: ${processes} writers × ${rotations} rotations, ${planted} stale locks planted, 0 versions lost or reused`,
+    );
   }, 180_000);
 });
