@@ -237,10 +237,8 @@ export function withFileLock<T>(
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     for (let attempt = 0; !createExclusive(lockPath, record); attempt++) {
       const current = inspectLock(lockPath, settings);
-      if (current?.stale) {
-        removeIfUnchanged(lockPath, current.identity, settings);
-        continue;
-      }
+      // A stale lock we removed: try again at once. One someone else is removing (or gone): wait as usual.
+      if (current?.stale && removeIfUnchanged(lockPath, current.identity, settings)) continue;
       if (Date.now() > deadline) {
         throw new EnvelopeError("KEYSTORE_ERROR", `keystore: timed out waiting for the lock ${lockPath}`);
       }

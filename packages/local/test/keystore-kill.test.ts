@@ -59,10 +59,13 @@ describe("kill loop", () => {
     }
     // The next writer takes over any lock the killed ones held and sweeps their temp files.
     const keystore = openKeystore({ path, lock: { timeoutMs: 30_000 } });
+    const before = keystore.get("shared").versions.length;
     const last = keystore.rotate("shared").primaryVersion;
     expect(new Set(committed).size).toBe(committed.length); // no version handed out twice
     expect(committed.length).toBeGreaterThan(rounds);
-    expect(last).toBe(Math.max(...committed) + 1);
+    // A writer killed after its rename but before its line reached us committed a version we never saw: fine.
+    expect(before).toBeGreaterThanOrEqual(Math.max(...committed));
+    expect(last).toBe(before + 1);
     expect(leftovers(path)).toEqual([]);
     expect(existsSync(`${path}.lock`)).toBe(false);
     expect(JSON.parse(readFileSync(path, "utf8")).keys.shared.versions).toHaveLength(last);
