@@ -86,7 +86,48 @@ export interface Keystore {
   readAudit(): AuditLogContents;
 }
 
-export function openKeystore(options: KeystoreOptions = {}): Keystore {
+/** The one rule for key names; anything else (a non-string included) is `INVALID_ARGUMENT`. */
+function checkName(name: unknown): string {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 140)) : typeof name;
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `keystore: ${shown} is not a valid key name (1–128 of A–Z a–z 0–9 . _ -, starting with a letter or digit)`,
+    );
+  }
+  return name;
+}
+
+function checkOptions(options: unknown): KeystoreOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore takes an options object");
+  }
+  const { path, now, lock } = options as KeystoreOptions;
+  if (path !== undefined && (typeof path !== "string" || path.length === 0)) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: path must be a non-empty string");
+  }
+  if (now !== undefined && typeof now !== "function") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: now must be a function returning a Date");
+  }
+  if (lock !== undefined) {
+    if (typeof lock !== "object" || lock === null) {
+      throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: lock must be an object");
+    }
+    for (const [field, value] of Object.entries(lock)) {
+      if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
+        throw new EnvelopeError(
+          "INVALID_ARGUMENT",
+          `openKeystore: lock.${field} must be a positive number of ms`,
+        );
+      }
+    }
+  }
+  return options as KeystoreOptions;
+}
+
+export function openKeystore(given?: KeystoreOptions): Keystore {
+  const options = checkOptions(given);
   const path = options.path ?? defaultKeystorePath();
   const auditLogPath = path.replace(/\.json$/, "") + ".audit.jsonl";
   const now = options.now ?? (() => new Date());
@@ -207,13 +248,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     path,
     auditLogPath,
     create(name) {
+      checkName(name);
       return mutate("create", name, (data) => {
-        if (!NAME_PATTERN.test(name)) {
-          throw new EnvelopeError(
-            "INVALID_ARGUMENT",
-            `keystore: "${name}" is not a valid key name (${NAME_PATTERN})`,
-          );
-        }
         if (live(data, name) !== undefined)
           throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" exists`);
         const key: StoredKey = {
@@ -236,8 +272,9 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
           return key ? [describe(key)] : [];
         });
     },
-    get: (name) => describe(mustGet(read(), name)),
+    get: (name) => describe(mustGet(read(), checkName(name))),
     rotate(name) {
+      checkName(name);
       return mutate("rotate", name, (data) => {
         const key = mustGet(data, name);
         if (key.state !== "enabled")
@@ -249,6 +286,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     disable(name) {
+      checkName(name);
       return mutate("disable", name, (data) => {
         const key = mustGet(data, name);
         if (key.state === "pending-deletion")
@@ -258,6 +296,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     enable(name) {
+      checkName(name);
       return mutate("enable", name, (data) => {
         const key = mustGet(data, name);
         if (key.state === "pending-deletion") {
@@ -271,6 +310,10 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     scheduleDeletion(name, scheduleOptions = {}) {
+      checkName(name);
+      if (typeof scheduleOptions !== "object" || scheduleOptions === null) {
+        throw new EnvelopeError("INVALID_ARGUMENT", "scheduleDeletion takes an options object");
+      }
       const days = scheduleOptions.waitingDays ?? DEFAULT_DELETION_WAITING_DAYS;
       return mutate("schedule-deletion", name, (data) => {
         if (!Number.isInteger(days) || days < MINIMUM_DELETION_WAITING_DAYS) {
@@ -287,6 +330,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     cancelDeletion(name) {
+      checkName(name);
       return mutate("cancel-deletion", name, (data) => {
         const key = mustGet(data, name);
         if (key.state !== "pending-deletion") {
@@ -312,8 +356,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
   }
 
   function keystoreKek(name: string): KeyEncryptionKey {
-    if (!NAME_PATTERN.test(name))
-      throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name`);
+    checkName(name);
     const kek: KeyEncryptionKey = {
       provider: LOCAL_PROVIDER,
       keyId: name,
