@@ -211,6 +211,27 @@ for (const name of ["aws-kms", "gcp-kms", "azure-keyvault"] as const) {
       }
     }
 
+    it(`a throttling burst: 5 throttles met by 10 parallel encrypts: ${name === "gcp-kms" ? "5 KMS_THROTTLED, 5 ok" : "all 10 ok"}`, async () => {
+      const keyring = createKeyring({ primary: cloud().kek() });
+      await encrypt(plaintext, { keyring, context: CONTEXT }); // warm: resolve keys, open connections
+      cloud().faults.inject({ kind: "throttle", delayMs: 0, operation: cloud().wrapOperation }, 5);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => outcome(encrypt(plaintext, { keyring, context: CONTEXT }))),
+      );
+      cloud().faults.clear();
+      const throttled = results.filter((result) => result !== "ok");
+      const summary = `${10 - throttled.length} ok${throttled.length > 0 ? `, ${throttled.length} KMS_THROTTLED` : ""}`;
+      table.push({
+        cloud: name,
+        step: "10 encrypts in parallel",
+        fault: "throttle burst",
+        injected: 5,
+        result: summary,
+      });
+      expect(throttled.every((error) => error.code === "KMS_THROTTLED" && error.retryable)).toBe(true);
+      expect(summary).toBe(name === "gcp-kms" ? "5 ok, 5 KMS_THROTTLED" : "10 ok");
+    });
+
     for (const step of ["encrypt", "decrypt"] as const) {
       it(`latency past the caller's deadline on ${step}: ABORTED promptly`, async () => {
         const keyring = createKeyring({ primary: cloud().kek() });
