@@ -43,7 +43,7 @@ export interface Outcome {
 
 const HANG_MS = 10_000;
 
-function classify(error: unknown): Outcome {
+export function classify(error: unknown): Outcome {
   if (!(error instanceof EnvelopeError)) {
     return {
       result: "KMS_ERROR",
@@ -160,13 +160,13 @@ async function run(testCase: Case, corpus: Corpus): Promise<Outcome> {
   }
 }
 
-/** Runs one case; a case that does not settle in 10 s is a hang. */
-export async function runCase(testCase: Case, corpus: Corpus): Promise<Outcome> {
+/** Runs one case; a case that does not settle in 10 s (or `hangMs`) is a hang. */
+export async function runCase(testCase: Case, corpus: Corpus, hangMs = HANG_MS): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<Outcome>((resolve) => {
     timer = setTimeout(
-      () => resolve({ result: "ABORTED", violation: `hang: no result in ${HANG_MS} ms` }),
-      HANG_MS,
+      () => resolve({ result: "ABORTED", violation: `hang: no result in ${hangMs} ms` }),
+      hangMs,
     );
   });
   try {
