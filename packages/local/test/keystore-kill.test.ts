@@ -8,7 +8,7 @@ import { openKeystore } from "../src/index.js";
 const moduleUrl = new URL("../dist/index.js", import.meta.url).href;
 const rotator = new URL("./fixtures/keystore-rotator.mjs", import.meta.url).pathname;
 
-/** Starts a rotator, lets it run for `ms` after it is ready, kills it with SIGKILL; returns the versions it saw committed. */
+/** Starts a rotator, lets it run for `ms` after its first rotation, kills it with SIGKILL; returns the versions it saw committed. */
 function runAndKill(path: string, ms: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [rotator, moduleUrl, path, "shared"], {
@@ -16,10 +16,14 @@ function runAndKill(path: string, ms: number): Promise<number[]> {
     });
     let out = "";
     let errors = "";
+    let armed = false;
     child.stdout.on("data", (chunk: Buffer) => {
-      const before = out;
       out += chunk.toString();
-      if (!before.includes("ready") && out.includes("ready")) setTimeout(() => child.kill("SIGKILL"), ms);
+      // Armed once the first rotation committed, so every writer does some work however loaded the machine is.
+      if (!armed && /^ready\n\d+\n/.test(out)) {
+        armed = true;
+        setTimeout(() => child.kill("SIGKILL"), ms);
+      }
     });
     child.stderr.on("data", (chunk: Buffer) => {
       errors += chunk.toString();
@@ -62,7 +66,7 @@ describe("kill loop", () => {
     const before = keystore.get("shared").versions.length;
     const last = keystore.rotate("shared").primaryVersion;
     expect(new Set(committed).size).toBe(committed.length); // no version handed out twice
-    expect(committed.length).toBeGreaterThan(rounds);
+    expect(committed.length).toBeGreaterThanOrEqual(2 * rounds);
     // A writer killed after its rename but before its line reached us committed a version we never saw: fine.
     expect(before).toBeGreaterThanOrEqual(Math.max(...committed));
     expect(last).toBe(before + 1);
