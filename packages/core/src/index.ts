@@ -11,6 +11,7 @@ export {
   toEnvelopeError,
   type UnwrapFailure,
 } from "./errors.js";
+export { ArmorDecoder } from "./format/armor.js";
 export { DEFAULT_FRAME_LENGTH, DEK_LENGTH, FORMAT_VERSION } from "./format/constants.js";
 export type { EncryptionContext } from "./format/context.js";
 export type { WrappedKeyEntry } from "./format/header.js";
@@ -19,6 +20,7 @@ export type { GeneratedDataKey, KekCallOptions, KeyEncryptionKey, WrappedKey } f
 export { createKeyring, type DiscoveryOptions, type Keyring, type KeyringOptions } from "./keyring.js";
 export { createKeyringFromUris } from "./keyring-from-uris.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
+export * from "./provider-kit/index.js";
 export {
   createKeyUriRegistry,
   type KeyUriOpenOptions,
