@@ -211,13 +211,14 @@ for (const name of ["aws-kms", "gcp-kms", "azure-keyvault"] as const) {
       }
     }
 
-    it(`a throttling burst: 5 throttles met by 10 parallel encrypts: ${name === "gcp-kms" ? "5 KMS_THROTTLED, 5 ok" : "all 10 ok"}`, async () => {
+    it(`a throttling burst: 5 throttles met by 10 parallel encrypts: ${name === "gcp-kms" ? "5 KMS_THROTTLED, 5 ok" : "retried; at most 1 fails (only a call throttled on all 3 attempts)"}`, async () => {
       const keyring = createKeyring({ primary: cloud().kek() });
       await encrypt(plaintext, { keyring, context: CONTEXT }); // warm: resolve keys, open connections
       cloud().faults.inject({ kind: "throttle", delayMs: 0, operation: cloud().wrapOperation }, 5);
       const results = await Promise.all(
         Array.from({ length: 10 }, () => outcome(encrypt(plaintext, { keyring, context: CONTEXT }))),
       );
+      expect(cloud().faults.pending).toBe(0); // every throttle was met
       cloud().faults.clear();
       const throttled = results.filter((result) => result !== "ok");
       const summary = `${10 - throttled.length} ok${throttled.length > 0 ? `, ${throttled.length} KMS_THROTTLED` : ""}`;
@@ -229,7 +230,10 @@ for (const name of ["aws-kms", "gcp-kms", "azure-keyvault"] as const) {
         result: summary,
       });
       expect(throttled.every((error) => error.code === "KMS_THROTTLED" && error.retryable)).toBe(true);
-      expect(summary).toBe(name === "gcp-kms" ? "5 ok, 5 KMS_THROTTLED" : "10 ok");
+      // GCP does not retry a throttle: each one fails its call. AWS and Key Vault retry: a call fails only
+      // when all 3 of its attempts met a throttle, and 5 throttles cannot do that to 2 calls.
+      if (name === "gcp-kms") expect(summary).toBe("5 ok, 5 KMS_THROTTLED");
+      else expect(throttled.length).toBeLessThanOrEqual(1);
     });
 
     for (const step of ["encrypt", "decrypt"] as const) {

@@ -278,10 +278,12 @@ describe("the local keystore, its audit log and the CLI", () => {
   }
 
   it("CLI output on 16 bad inputs, the keystore's errors and the audit log: no key material, DEK or plaintext", async () => {
-    expect(cli(["keys", "create", "alpha"]).status).toBe(0);
-    expect(cli(["keys", "create", "beta"]).status).toBe(0);
+    for (const name of ["alpha", "beta"]) {
+      const created = cli(["keys", "create", name]);
+      expect(created.status, created.out.toString()).toBe(0);
+    }
     const encrypted = cli(["encrypt", "--key", "local://alpha", "--context", "app=leaks"], plaintext);
-    expect(encrypted.status).toBe(0);
+    expect(encrypted.status, encrypted.out.toString()).toBe(0);
     const envelope = encrypted.stdout;
     // The DEK, from the keystore's own KEK (as decrypt would get it).
     const keystore = openKeystore({ path: keystorePath });
