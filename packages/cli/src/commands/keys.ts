@@ -94,7 +94,10 @@ export async function runKeys({ values, positionals }: CommandInput, environment
       return;
     }
     default: {
-      const records = keystore.audit().filter((record) => name === undefined || record.key === name);
+      const log = keystore.readAudit();
+      // Damaged lines (a torn write, an edit) are skipped and named; their text is never printed.
+      for (const line of log.damagedLines) environment.log(`audit log line ${line} is damaged; skipped`);
+      const records = log.records.filter((record) => name === undefined || record.key === name);
       await print(
         records,
         records
