@@ -96,6 +96,20 @@ describe("round trips", () => {
   });
 });
 
+describe("keys audit", () => {
+  it("prints the records; a damaged line is skipped and named by number, its text never shown", () => {
+    cli(["keys", "rotate", "app"]);
+    const log = join(ws.dir, "keystore.audit.jsonl");
+    writeFileSync(log, `${readFileSync(log, "utf8")}{"time": "torn secret-looking text\n`);
+    const lines = readFileSync(log, "utf8").split("\n").filter(Boolean).length;
+    const audit = cli(["keys", "audit", "app"]);
+    expect(audit.status).toBe(0);
+    expect(audit.stderr).toBe(`audit log line ${lines} is damaged; skipped\n`);
+    expect(audit.stdout.toString()).toMatch(/\tcreate\tapp v1\tok\n.*\trotate\tapp v2\tok\n$/s);
+    expect(audit.stdout.toString()).not.toContain("torn");
+  });
+});
+
 describe("failures", () => {
   it("one line naming the code, a documented status, and no output file", () => {
     const encrypted = cli(["encrypt", "--key", "local://app", "--context", "env=prod"], { input: "secret" });
