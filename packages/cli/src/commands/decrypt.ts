@@ -2,7 +2,7 @@ import { decryptStream } from "@kms-envelope/core";
 import type { CliEnvironment, CommandInput } from "../cli-environment.js";
 import { COMMON_OPTIONS, listOption, noPositionals, stringOption } from "../command-options.js";
 import { formatContext, parsePairs } from "../context-options.js";
-import { envelopeBytes } from "../io/armor-stream.js";
+import { envelopeDecoder, tapStream } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
 import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
@@ -43,16 +43,12 @@ export async function runDecrypt({ values, positionals }: CommandInput, environm
     // The profile's required context is checked once the header is authenticated, before any frame opens.
     onHeader: (found) => configured?.checkContext(found.header.context),
   });
-  const dearmor = (source: AsyncIterable<Uint8Array>) => envelopeBytes(source).bytes;
   let plaintextBytes = 0;
-  async function* count(source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      plaintextBytes += chunk.length;
-      yield chunk;
-    }
-  }
+  const count = tapStream((chunk) => {
+    plaintextBytes += chunk.length;
+  });
   try {
-    await transfer(input, [progress.stage, dearmor, decrypting, count], output, environment.signal);
+    await transfer(input, [progress.stage, envelopeDecoder(), decrypting, count], output, environment.signal);
   } finally {
     progress.stop();
   }

@@ -2,7 +2,7 @@ import { EnvelopeError, encryptStream } from "@kms-envelope/core";
 import type { CliEnvironment, CommandInput } from "../cli-environment.js";
 import { COMMON_OPTIONS, flagOption, listOption, noPositionals, stringOption } from "../command-options.js";
 import { formatContext, parsePairs } from "../context-options.js";
-import { armorBytes } from "../io/armor-stream.js";
+import { armorStream } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
 import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
@@ -53,7 +53,7 @@ export async function runEncrypt({ values, positionals }: CommandInput, environm
     encryptStream({ keyring, context, frameLength, signal: environment.signal }),
     tap.stage,
   ];
-  if (armored) stages.push(armorBytes);
+  if (armored) stages.push(armorStream());
   try {
     await transfer(input, stages, output, environment.signal);
   } finally {

@@ -1,4 +1,5 @@
 import { type EnvelopeInfo, inspect } from "@kms-envelope/core";
+import { tapStream } from "../io/armor-stream.js";
 import { MAX_HEADER_BYTES } from "../io/header-reader.js";
 
 /**
@@ -10,22 +11,18 @@ export function envelopeTap() {
   let bytes = 0;
   let head: Buffer[] | undefined = [];
   let headLength = 0;
-  async function* stage(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      bytes += chunk.length;
-      if (head !== undefined) {
-        head.push(chunk);
-        headLength += chunk.length;
-        try {
-          info = inspect(head.length === 1 ? head[0]! : Buffer.concat(head));
-          head = undefined;
-        } catch {
-          if (headLength > MAX_HEADER_BYTES) head = undefined;
-        }
-      }
-      yield chunk;
+  const stage = tapStream((chunk) => {
+    bytes += chunk.length;
+    if (head === undefined) return;
+    head.push(chunk);
+    headLength += chunk.length;
+    try {
+      info = inspect(head.length === 1 ? head[0]! : Buffer.concat(head));
+      head = undefined;
+    } catch {
+      if (headLength > MAX_HEADER_BYTES) head = undefined;
     }
-  }
+  });
   return {
     stage,
     get info() {

@@ -13,7 +13,7 @@ import type { CliEnvironment, CommandInput, CommandValues } from "../cli-environ
 import { COMMON_OPTIONS, flagOption, listOption, stringOption } from "../command-options.js";
 import { parsePairs } from "../context-options.js";
 import { reportError } from "../error-report.js";
-import { armorBytes, envelopeBytes } from "../io/armor-stream.js";
+import { envelopeDecoder, sameFormAs } from "../io/armor-stream.js";
 import { type InputSource, openInput } from "../io/input.js";
 import { openOutput, sameFile } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
@@ -100,29 +100,8 @@ async function rewrapOne(
   });
   const expectedContext = parsePairs(listOption(values, "expect-context"), "--expect-context");
   const rewrapping = rewrapStream({ from, to, expectedContext, signal: environment.signal });
-  const source = { armored: Promise.resolve(false) };
-  const stages = [
-    (chunks: AsyncIterable<Uint8Array>) => {
-      const bytes = envelopeBytes(chunks);
-      source.armored = bytes.armored;
-      return bytes.bytes;
-    },
-    rewrapping,
-    async function* rearmor(chunks: AsyncIterable<Uint8Array>) {
-      const iterator = chunks[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      const rest = (async function* () {
-        if (!first.done) yield first.value;
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          yield next.value;
-        }
-      })();
-      if (await source.armored) yield* armorBytes(rest);
-      else yield* rest;
-    },
-  ];
+  const decoder = envelopeDecoder();
+  const stages = [decoder, rewrapping, sameFormAs(decoder.armored)];
   await transfer(input, stages, output, environment.signal);
   return { report: await rewrapping.report, toStdout: output.toStdout };
 }

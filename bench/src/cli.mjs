@@ -1,0 +1,174 @@
+/**
+ * The CLI measured as a user runs it (`pnpm bench`, after run.mjs): a fresh
+ * `kms-envelope` process per run, against core's stream API over the same
+ * files in the same run. Prints a Markdown table; writes results/cli-latest.json.
+ *   - encrypt / decrypt of a 1 GiB file: MB/s of CPU time and of wall time, peak RSS;
+ *   - inspect of a 1 GiB envelope: bytes read beyond those of a 1 KiB envelope's inspect;
+ *   - a 1 KiB local-key decrypt: wall time next to a bare `node -e 0`.
+ * BENCH_QUICK=1: 128 MiB and fewer runs (a smoke test, not a result).
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const MIB = 1024 * 1024;
+const SIZE_MIB = QUICK ? 128 : 1024;
+const RUNS = QUICK ? 1 : 3;
+const SMALL_RUNS = QUICK ? 5 : 15;
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const BIN = here("../../packages/cli/dist/bin.js");
+const PRELOAD = here("./cli-stats-preload.mjs");
+const LIBRARY = here("./cli-library-child.mjs");
+const log = (line) => process.stderr.write(`${line}\n`);
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const work = mkdtempSync(join(os.tmpdir(), "kms-envelope-bench-cli-"));
+const env = {
+  ...process.env,
+  KMS_ENVELOPE_KEYSTORE: join(work, "keystore.json"),
+  KMS_ENVELOPE_CONFIG: "",
+  HOME: work,
+};
+const statsFile = join(work, "stats.json");
+
+/** Runs `args` under node with the stats preload; returns the stats. */
+function measured(args, input) {
+  const started = process.hrtime.bigint();
+  execFileSync(process.execPath, ["--import", PRELOAD, ...args], {
+    env: { ...env, BENCH_STATS_FILE: statsFile },
+    cwd: work,
+    stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"],
+    input,
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Wall time from the outside: process start-up and exit included.
+  return { ...JSON.parse(readFileSync(statsFile, "utf8")), wallSeconds };
+}
+
+const cli = (...args) => measured([BIN, ...args]);
+const library = (mode, input, output) => measured([LIBRARY, mode, env.KMS_ENVELOPE_KEYSTORE, input, output]);
+
+function summarize(runs, bytes) {
+  return {
+    cpuMbPerSecond: median(runs.map((run) => bytes / 1e6 / run.cpuSeconds)),
+    wallMbPerSecond: median(runs.map((run) => bytes / 1e6 / run.wallSeconds)),
+    peakRssMiB: Math.max(...runs.map((run) => run.peakRssMiB)),
+  };
+}
+
+try {
+  execFileSync(process.execPath, [BIN, "keys", "create", "bench"], { env, stdio: "ignore" });
+  const plain = join(work, "plain.bin");
+  const block = randomBytes(MIB);
+  const fd = openSync(plain, "w");
+  for (let i = 0; i < SIZE_MIB; i++) writeSync(fd, block);
+  closeSync(fd);
+  const bytes = SIZE_MIB * MIB;
+
+  log(`cli: ${SIZE_MIB} MiB file, ${RUNS} runs each, CLI and library interleaved`);
+  const runs = { cli: { encrypt: [], decrypt: [] }, library: { encrypt: [], decrypt: [] } };
+  for (let rep = 0; rep < RUNS; rep++) {
+    runs.cli.encrypt.push(
+      cli("encrypt", "-k", "local://bench", "-i", plain, "-o", join(work, "cli.kmse"), "-q"),
+    );
+    runs.library.encrypt.push(library("encrypt", plain, join(work, "lib.kmse")));
+    runs.cli.decrypt.push(
+      cli("decrypt", "-k", "local://bench", "-i", join(work, "cli.kmse"), "-o", join(work, "cli.out"), "-q"),
+    );
+    runs.library.decrypt.push(library("decrypt", join(work, "lib.kmse"), join(work, "lib.out")));
+  }
+  const streams = {
+    cli: { encrypt: summarize(runs.cli.encrypt, bytes), decrypt: summarize(runs.cli.decrypt, bytes) },
+    library: {
+      encrypt: summarize(runs.library.encrypt, bytes),
+      decrypt: summarize(runs.library.decrypt, bytes),
+    },
+  };
+  rmSync(join(work, "cli.out"));
+  rmSync(join(work, "lib.out"));
+  rmSync(join(work, "lib.kmse"));
+
+  // inspect: what a big envelope costs in reads over a small one (module loading is the same in both).
+  writeFileSync(join(work, "small.txt"), randomBytes(1024));
+  execFileSync(
+    process.execPath,
+    [BIN, "encrypt", "-k", "local://bench", "-i", join(work, "small.txt"), "-o", join(work, "small.kmse")],
+    { env, stdio: "ignore" },
+  );
+  const inspectBig = median([0, 1, 2].map(() => cli("inspect", "-i", join(work, "cli.kmse")).readBytes));
+  const inspectSmall = median([0, 1, 2].map(() => cli("inspect", "-i", join(work, "small.kmse")).readBytes));
+  const smallEnvelope = statSync(join(work, "small.kmse")).size;
+  const inspect = {
+    envelopeBytes: statSync(join(work, "cli.kmse")).size,
+    // The small inspect read its whole envelope; the big one read this much of its own.
+    envelopeBytesRead: inspectBig - inspectSmall + smallEnvelope,
+  };
+
+  // 1 KiB local decrypt against a bare node start, interleaved.
+  const wall = { decrypt1KiB: [], nodeBare: [] };
+  for (let i = 0; i < SMALL_RUNS; i++) {
+    wall.decrypt1KiB.push(
+      cli("decrypt", "-i", join(work, "small.kmse"), "-o", join(work, "small.out"), "-q").wallSeconds,
+    );
+    wall.nodeBare.push(measured(["-e", "0"]).wallSeconds);
+  }
+  const startup = {
+    decrypt1KiBMs: median(wall.decrypt1KiB) * 1000,
+    nodeBareMs: median(wall.nodeBare) * 1000,
+  };
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    quick: QUICK,
+    sizeMiB: SIZE_MIB,
+    runs: RUNS,
+    streams,
+    inspect,
+    startup,
+  };
+  const directory = here("../results/");
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(
+    `${directory}${QUICK ? "cli-quick.tmp.json" : "cli-latest.json"}`,
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  console.log(renderCliTable(result));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function renderCliTable(result) {
+  const f = (value, digits = 0) =>
+    value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const row = (op) => {
+    const c = result.streams.cli[op];
+    const l = result.streams.library[op];
+    return `| ${op} | ${f(c.cpuMbPerSecond)} MB/s (${f(c.wallMbPerSecond)} wall) | ${f(l.cpuMbPerSecond)} MB/s (${f(l.wallMbPerSecond)} wall) | ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} | ${f(c.peakRssMiB)} MiB | ${f(l.peakRssMiB)} MiB |`;
+  };
+  return [
+    `Node ${result.node}; ${result.date}${result.quick ? " (QUICK: not a result)" : ""}`,
+    "",
+    `| ${result.sizeMiB} MiB file → file | CLI (\`kms-envelope\`) | library stream | ×library | CLI peak RSS | library peak RSS |`,
+    "|---|--:|--:|--:|--:|--:|",
+    row("encrypt"),
+    row("decrypt"),
+    "",
+    `inspect of a ${f(result.inspect.envelopeBytes / MIB)} MiB envelope: ${f(result.inspect.envelopeBytesRead)} bytes of it read.`,
+    `1 KiB local-key decrypt: ${f(result.startup.decrypt1KiBMs)} ms wall; bare \`node -e 0\`: ${f(result.startup.nodeBareMs)} ms (medians of ${SMALL_RUNS}).`,
+  ].join("\n");
+}
