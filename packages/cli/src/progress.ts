@@ -34,11 +34,9 @@ export interface ProgressOptions {
  * from the start, for a file known to be larger) it draws bytes, rate and
  * ETA on standard error with `cli-progress`, loaded only then.
  */
-export function progressStage(options: ProgressOptions): {
-  stage: Transform;
-  stop: () => void;
-  readonly bytes: number;
-} {
+export function progressStage(options: ProgressOptions): { stages: Transform[]; stop: () => void } {
+  // Off: no stage at all, so a quiet or piped run pays nothing per chunk.
+  if (!options.enabled) return { stages: [], stop: () => {} };
   let done = 0;
   let bar: { update(value: number): void; stop(): void } | undefined;
   let loading = false;
@@ -78,10 +76,7 @@ export function progressStage(options: ProgressOptions): {
     },
   });
   return {
-    stage,
-    get bytes() {
-      return done;
-    },
+    stages: [stage],
     stop: () => {
       stopped = true;
       bar?.update(done);

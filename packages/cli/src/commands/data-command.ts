@@ -57,6 +57,11 @@ export function openDataEnds(values: CommandValues, command: string, environment
   return { input, outputPath };
 }
 
+/** Bytes the input stream has read (file streams and sockets both count them). */
+export function bytesRead(input: InputSource): number {
+  return (input.stream as unknown as { bytesRead?: number }).bytesRead ?? 0;
+}
+
 export function dataProgress(label: string, input: InputSource, values: CommandValues) {
   return progressStage({
     label,

@@ -2,11 +2,11 @@ import { decryptStream } from "@kms-envelope/core";
 import type { CliEnvironment, CommandInput } from "../cli-environment.js";
 import { COMMON_OPTIONS, listOption, noPositionals, stringOption } from "../command-options.js";
 import { formatContext, parsePairs } from "../context-options.js";
-import { envelopeDecoder, tapStream } from "../io/armor-stream.js";
+import { envelopeDecoder } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
 import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
-import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
+import { bytesRead, DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
 
 export const DECRYPT_OPTIONS = {
   ...KEY_OPTIONS,
@@ -43,16 +43,13 @@ export async function runDecrypt({ values, positionals }: CommandInput, environm
     // The profile's required context is checked once the header is authenticated, before any frame opens.
     onHeader: (found) => configured?.checkContext(found.header.context),
   });
-  let plaintextBytes = 0;
-  const count = tapStream((chunk) => {
-    plaintextBytes += chunk.length;
-  });
   try {
-    await transfer(input, [progress.stage, envelopeDecoder(), decrypting, count], output, environment.signal);
+    await transfer(input, [...progress.stages, envelopeDecoder(), decrypting], output, environment.signal);
   } finally {
     progress.stop();
   }
   const { header, unwrappedWith } = await decrypting.header;
+  const plaintextBytes = output.written();
   await printResult(
     values,
     environment,
@@ -61,7 +58,7 @@ export async function runDecrypt({ values, positionals }: CommandInput, environm
       command: "decrypt",
       output: output.name,
       plaintextBytes,
-      envelopeBytes: progress.bytes,
+      envelopeBytes: bytesRead(input),
       messageId: header.messageId,
       context: header.context,
       keys: [{ provider: unwrappedWith.provider, keyId: unwrappedWith.keyId }],

@@ -6,7 +6,7 @@ import { armorStream } from "../io/armor-stream.js";
 import { openOutput } from "../io/output.js";
 import { transfer } from "../io/transfer.js";
 import { KEY_OPTIONS, keySelection, resolveKeys } from "../key-resolution.js";
-import { DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
+import { bytesRead, DATA_OPTIONS, dataProgress, openDataEnds, printResult } from "./data-command.js";
 import { envelopeTap } from "./envelope-tap.js";
 
 export const ENCRYPT_OPTIONS = {
@@ -49,7 +49,7 @@ export async function runEncrypt({ values, positionals }: CommandInput, environm
   const progress = dataProgress("encrypt", input, values);
   const tap = envelopeTap();
   const stages = [
-    progress.stage,
+    ...progress.stages,
     encryptStream({ keyring, context, frameLength, signal: environment.signal }),
     tap.stage,
   ];
@@ -61,7 +61,7 @@ export async function runEncrypt({ values, positionals }: CommandInput, environm
   }
   const info = tap.info!;
   const keys = info.wrappedKeys.map((entry) => ({ provider: entry.provider, keyId: entry.keyId }));
-  const plaintextBytes = progress.bytes;
+  const plaintextBytes = bytesRead(input);
   await printResult(
     values,
     environment,

@@ -16,7 +16,7 @@ export interface InputSource {
 }
 
 /** Large reads: fewer chunks through the pipeline, same constant memory. */
-export const READ_BUFFER = 1024 * 1024;
+export const READ_BUFFER = 256 * 1024;
 
 /**
  * Opens `-i PATH` (standard input for undefined or "-"). Standard input that

@@ -23,6 +23,8 @@ export interface OutputTarget {
   /** "standard output" or the path as given. */
   readonly name: string;
   readonly toStdout: boolean;
+  /** Bytes written so far. */
+  written(): number;
   /** Call once the stream has finished: fsync and rename into place (files), or flush. */
   commit(): Promise<void>;
   /** Call on failure: the temp file goes; nothing is renamed. Never throws. */
@@ -52,9 +54,11 @@ function refuseTerminal(fd: number, name: string, hint: string | undefined): voi
 /** Standard output, with a closed pipe turned into `BrokenPipe` (ends quietly). */
 function stdoutTarget(options: OutputOptions): OutputTarget {
   refuseTerminal(1, "(standard output)", options.refuseTerminal);
+  let bytes = 0;
   const stream = new Writable({
     highWaterMark: WRITE_BUFFER,
     write(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
       process.stdout.write(chunk, (error) =>
         callback(error ? (isBrokenPipe(error) ? new BrokenPipe() : error) : null),
       );
@@ -64,6 +68,7 @@ function stdoutTarget(options: OutputOptions): OutputTarget {
     stream,
     name: "standard output",
     toStdout: true,
+    written: () => bytes,
     commit: async () => {},
     abort: async () => {},
   };
@@ -99,6 +104,7 @@ async function directTarget(path: string, stats: Stats, options: OutputOptions):
     stream,
     name: path,
     toStdout: false,
+    written: () => stream.bytesWritten,
     commit: () => closed,
     abort: async () => {
       stream.destroy();
@@ -119,6 +125,7 @@ async function socketTarget(path: string): Promise<OutputTarget> {
     stream: socket,
     name: path,
     toStdout: false,
+    written: () => socket.bytesWritten,
     commit: () => closed,
     abort: async () => {
       socket.destroy();
@@ -149,7 +156,8 @@ async function fileTarget(
   }
   trackTemp(temp);
   const finalMode = options.plaintext ? 0o600 : existing ? existing.mode & 0o7777 : 0o644;
-  const stream = handleWriter(handle);
+  const counter = { bytes: 0 };
+  const stream = handleWriter(handle, counter);
   let settled = false;
   const removeTemp = async () => {
     await handle.close().catch(() => {});
@@ -160,6 +168,7 @@ async function fileTarget(
     stream,
     name: path,
     toStdout: false,
+    written: () => counter.bytes,
     async commit() {
       settled = true;
       try {
@@ -191,10 +200,11 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
 }
 
 /** Writes through the handle and fsyncs it before `finish`, so a finished stream is on disk. */
-function handleWriter(handle: FileHandle): Writable {
+function handleWriter(handle: FileHandle, counter: { bytes: number }): Writable {
   return new Writable({
     highWaterMark: WRITE_BUFFER,
     write(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
       writeAll(handle, chunk).then(() => callback(), callback);
     },
     final(callback) {
