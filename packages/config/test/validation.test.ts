@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { createKeyUriRegistry, type EnvelopeError } from "@kms-envelope/core";
 import { localKeyUriProvider } from "@kms-envelope/local";
 import { describe, expect, it } from "vitest";
-import { configJsonSchema, keyringFromConfig, parseConfig, parseKeySpecs } from "../src/index.js";
+import {
+  checkConfig,
+  configJsonSchema,
+  describeConfig,
+  keyringFromConfig,
+  parseConfig,
+  parseKeySpecs,
+} from "../src/index.js";
 
 const FILE = "/project/kms-envelope.yaml";
 
@@ -159,5 +166,65 @@ describe("the published JSON Schema", () => {
       "insecureTestCredentials",
     ]);
     expect(providers.local).toMatchObject({ additionalProperties: false });
+  });
+});
+
+describe("config check and config show, without opening a key", () => {
+  const text = [
+    "default: dev",
+    "profiles:",
+    "  dev:",
+    "    encrypt: [local://app]",
+    "    providers: { local: { keystore: keys.json } }",
+    "  prod:",
+    "    encrypt:",
+    "      - gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
+    "    decrypt: [vault-x://old, aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k]",
+    "rules:",
+    "  - { path: prod/**, profile: prod }",
+  ].join("\n");
+
+  it("checkConfig lists every URI whose provider is missing, in file order, naming the package", () => {
+    const config = parseConfig(text, { file: FILE });
+    const problems = checkConfig(config, createKeyUriRegistry([localKeyUriProvider]));
+    expect(problems.map((problem) => [problem.code, problem.message])).toEqual([
+      [
+        "PROVIDER_NOT_INSTALLED",
+        `${FILE}:8:9: gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k: "gcp-kms://" keys need @kms-envelope/gcp-kms`,
+      ],
+      ["INVALID_ARGUMENT", `${FILE}:9:15: vault-x://old: unknown key URI scheme "vault-x://"`],
+      [
+        "PROVIDER_NOT_INSTALLED",
+        `${FILE}:9:30: aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k: "aws-kms://" keys need @kms-envelope/aws-kms`,
+      ],
+    ]);
+    expect(
+      checkConfig(
+        parseConfig("profiles: { a: { encrypt: [local://x] } }", { file: FILE }),
+        createKeyUriRegistry([localKeyUriProvider]),
+      ),
+    ).toEqual([]);
+  });
+
+  it("describeConfig says which profile, chosen how, with its keys and settings (paths resolved)", () => {
+    const config = parseConfig(text, { file: FILE });
+    expect(describeConfig(config, { env: {}, filePath: "/project/prod/db.json" })).toEqual({
+      source: "config",
+      file: FILE,
+      foundBy: "text",
+      profile: "prod",
+      chosenBy: "rule",
+      rule: { index: 0, pattern: "prod/**", kind: "glob" },
+      encrypt: ["gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k"],
+      decrypt: ["vault-x://old", "aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k"],
+      context: {},
+      requireContext: [],
+      providers: {},
+    });
+    expect(describeConfig(config, { env: {} })).toMatchObject({
+      profile: "dev",
+      chosenBy: "default",
+      providers: { local: { keystore: "/project/keys.json" } },
+    });
   });
 });
