@@ -142,9 +142,19 @@ async function buildKeyring(
       if (!registry.has(parseKeyUri(uri).scheme)) await openOne(list, uri, index);
     }
   }
-  const open = (list: "encrypt" | "decrypt") =>
-    Promise.all(profile[list].map((uri, index) => openOne(list, uri, index)));
-  const [[primary, ...extra], decryptOnly] = await Promise.all([open("encrypt"), open("decrypt")]);
+  const settled = await Promise.allSettled([
+    ...profile.encrypt.map((uri, index) => openOne("encrypt", uri, index)),
+    ...profile.decrypt.map((uri, index) => openOne("decrypt", uri, index)),
+  ]);
+  const failed = settled.find((result) => result.status === "rejected");
+  const keks = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  if (failed !== undefined) {
+    // The keys that did open hold channels and sockets: release them before reporting the first failure.
+    await Promise.allSettled(keks.map((kek) => kek.close?.()));
+    throw failed.reason;
+  }
+  const [primary, ...extra] = keks.slice(0, profile.encrypt.length);
+  const decryptOnly = keks.slice(profile.encrypt.length);
   return createKeyring({
     primary,
     extra,

@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { productionClosure } from "@kms-envelope/conformance";
 import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@kms-envelope/emulators/azure";
@@ -18,7 +17,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * (the cloud SDKs) from its cache or the registry, as any install does; the
  * round trips themselves reach only the emulators on 127.0.0.1.
  */
-const run = promisify(execFile);
+/** Runs a command with no standard input; a failure or a 150 s stall names the command and its stderr. */
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ stdout: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"], timeout: 150_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.once("error", fail);
+    child.once("close", (code, signal) =>
+      code === 0
+        ? done({ stdout })
+        : fail(new Error(`${command} ${args.join(" ")} exited ${code ?? signal}: ${stderr.slice(-2000)}`)),
+    );
+  });
+}
 const PACKAGES = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** What marks each cloud's SDK in an install tree. */

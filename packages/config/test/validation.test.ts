@@ -1,5 +1,10 @@
 import { readFileSync } from "node:fs";
-import { createKeyUriRegistry, type EnvelopeError } from "@kms-envelope/core";
+import {
+  createKeyUriRegistry,
+  EnvelopeError,
+  type KeyEncryptionKey,
+  type KeyUriProvider,
+} from "@kms-envelope/core";
 import { localKeyUriProvider } from "@kms-envelope/local";
 import { describe, expect, it } from "vitest";
 import {
@@ -226,5 +231,40 @@ describe("config check and config show, without opening a key", () => {
       chosenBy: "default",
       providers: { local: { keystore: "/project/keys.json" } },
     });
+  });
+});
+
+describe("opening a profile's keys", () => {
+  it("a key that fails to open closes the ones that did, and reports the failure with its location", async () => {
+    const closed: string[] = [];
+    const provider: KeyUriProvider = {
+      scheme: "probe",
+      provider: "probe",
+      open(location) {
+        if (location === "broken") throw new EnvelopeError("KEY_NOT_FOUND", "no such key");
+        return {
+          provider: "probe",
+          keyId: location,
+          wrap: async () => new Uint8Array(0),
+          unwrap: async () => new Uint8Array(32),
+          close: async () => {
+            closed.push(location);
+          },
+        } as unknown as KeyEncryptionKey;
+      },
+    };
+    const config = parseConfig(
+      "profiles:\n  p:\n    encrypt: [probe://a]\n    decrypt: [probe://b, probe://broken]\n",
+      {
+        file: FILE,
+      },
+    );
+    await expect(
+      keyringFromConfig({ config, registry: createKeyUriRegistry([provider]), env: {} }),
+    ).rejects.toMatchObject({
+      code: "KEY_NOT_FOUND",
+      message: `${FILE}:4:26: probe://broken: no such key`,
+    });
+    expect(closed.sort()).toEqual(["a", "b"]);
   });
 });
