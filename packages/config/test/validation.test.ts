@@ -9,11 +9,15 @@ import { localKeyUriProvider } from "@kms-envelope/local";
 import { describe, expect, it } from "vitest";
 import {
   checkConfig,
+  checkRequiredContext,
   configJsonSchema,
   describeConfig,
+  findConfigFile,
   keyringFromConfig,
+  keyringFromKeys,
   parseConfig,
   parseKeySpecs,
+  selectProfile,
 } from "../src/index.js";
 
 const FILE = "/project/kms-envelope.yaml";
@@ -266,5 +270,31 @@ describe("opening a profile's keys", () => {
       message: `${FILE}:4:26: probe://broken: no such key`,
     });
     expect(closed.sort()).toEqual(["a", "b"]);
+  });
+});
+
+describe("arguments", () => {
+  it("every public function refuses what is not its argument with INVALID_ARGUMENT", async () => {
+    const invalid = expect.objectContaining({ code: "INVALID_ARGUMENT" });
+    expect(() => parseConfig(42 as unknown as string, { file: FILE })).toThrow(invalid);
+    expect(() => parseConfig("profiles: {}", undefined as unknown as { file: string })).toThrow(invalid);
+    expect(() => selectProfile(undefined as never)).toThrow(invalid);
+    expect(() => describeConfig(null as never)).toThrow(invalid);
+    expect(() =>
+      checkConfig(parseConfig("profiles: { a: { encrypt: [local://a] } }", { file: FILE }), {} as never),
+    ).toThrow(invalid);
+    await expect(keyringFromConfig(undefined as never)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(
+      keyringFromConfig({
+        config: parseConfig("profiles: { a: { encrypt: [local://a] } }", { file: FILE }),
+        registry: {} as never,
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(keyringFromKeys({ registry: createKeyUriRegistry([]), env: {} })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "no key given (KMS_ENVELOPE_KEYS is empty or unset)",
+    });
+    expect(() => checkRequiredContext(null as never, [])).toThrow(invalid);
+    expect(() => findConfigFile(null as never)).toThrow(invalid);
   });
 });
