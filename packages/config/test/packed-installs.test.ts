@@ -69,6 +69,20 @@ process.stdout.write(JSON.stringify({ text: new TextDecoder().decode(plaintext),
 for (const kek of keyring.allowed) await kek.close?.();
 `;
 
+// The same through a config file: the program names neither key nor endpoint.
+const CONFIG_ROUND_TRIP = `
+import { createKeyUriRegistry, decrypt, encrypt, inspect } from "@kms-envelope/core";
+import { keyringFromConfig, loadConfig } from "@kms-envelope/config";
+const { [process.env.PROVIDER_EXPORT]: provider } = await import(process.env.PROVIDER_PACKAGE);
+const config = await loadConfig();
+const { keyring, contextFor, checkContext } = await keyringFromConfig({ config, registry: createKeyUriRegistry([provider]) });
+const envelope = await encrypt(new TextEncoder().encode("packed and installed"), { keyring, context: contextFor() });
+checkContext(inspect(envelope).context);
+const { plaintext } = await decrypt(envelope, { keyring });
+process.stdout.write(JSON.stringify({ text: new TextDecoder().decode(plaintext), providers: inspect(envelope).wrappedKeys.map((k) => k.provider) }));
+for (const kek of keyring.allowed) await kek.close?.();
+`;
+
 let packs: string;
 const tarballs = new Map<string, string>();
 let aws: AwsKmsEmulator;
@@ -119,7 +133,7 @@ function withWorkspaceDependencies(names: readonly string[]): string[] {
     const manifest = JSON.parse(
       readFileSync(join(PACKAGES, name.replace("@kms-envelope/", ""), "package.json"), "utf8"),
     );
-    for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
       if (dependency.startsWith("@kms-envelope/")) visit(dependency);
     }
   };
@@ -168,16 +182,25 @@ function installedNames(modules: string): Set<string> {
   return names;
 }
 
-async function roundTrip(app: string, provider: (typeof PROVIDERS)[number]) {
-  writeFileSync(join(app, "round-trip.mjs"), ROUND_TRIP);
+async function roundTrip(app: string, provider: (typeof PROVIDERS)[number], viaConfig: boolean) {
+  writeFileSync(join(app, "round-trip.mjs"), viaConfig ? CONFIG_ROUND_TRIP : ROUND_TRIP);
+  const { uri, settings } = keys[provider.scheme]!;
+  // JSON is YAML: the profile as a flow mapping.
+  const profile = {
+    encrypt: [uri],
+    context: { app: "pack" },
+    requireContext: ["app"],
+    providers: { [provider.scheme]: settings },
+  };
+  writeFileSync(join(app, "kms-envelope.yaml"), JSON.stringify({ profiles: { app: profile } }));
   const { stdout } = await run(process.execPath, ["round-trip.mjs"], {
     cwd: app,
     env: {
       PATH: process.env.PATH,
       PROVIDER_PACKAGE: `@kms-envelope/${provider.dir}`,
       PROVIDER_EXPORT: provider.exportName,
-      KEY_URI: keys[provider.scheme]!.uri,
-      SETTINGS: JSON.stringify(keys[provider.scheme]!.settings),
+      KEY_URI: uri,
+      SETTINGS: JSON.stringify(settings),
     },
   });
   return JSON.parse(stdout) as { text: string; providers: string[] };
@@ -189,6 +212,7 @@ describe.each(PROVIDERS)("$scheme installed from packed tarballs with npm", (pro
   it.each([
     { label: "core", packages: ["@kms-envelope/core", `@kms-envelope/${provider.dir}`] },
     { label: "the CLI", packages: ["@kms-envelope/cli", `@kms-envelope/${provider.dir}`] },
+    { label: "config", packages: ["@kms-envelope/config", `@kms-envelope/${provider.dir}`] },
   ])(
     "$label + the provider: no other cloud's SDK in the tree, and an envelope round-trips",
     async ({ packages }) => {
@@ -202,7 +226,10 @@ describe.each(PROVIDERS)("$scheme installed from packed tarballs with npm", (pro
         expect([...installed].filter((name) => pattern.test(name))).toEqual([]);
       const closure = productionClosure(join(app, "node_modules", "@kms-envelope", provider.dir));
       for (const [, pattern] of others) expect([...closure].filter((name) => pattern.test(name))).toEqual([]);
-      expect(await roundTrip(app, provider)).toEqual({
+      const viaConfig = packages[0] === "@kms-envelope/config";
+      if (viaConfig)
+        expect(existsSync(join(app, "node_modules", "@kms-envelope", "config", "schema.json"))).toBe(true);
+      expect(await roundTrip(app, provider, viaConfig)).toEqual({
         text: "packed and installed",
         providers: [provider.scheme],
       });
