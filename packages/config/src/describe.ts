@@ -15,7 +15,7 @@ import type {
 } from "./types.js";
 
 /**
- * Where a keyring came from, for `config show` and logs. A config file holds
+ * Where a keyring came from, for showing a configuration and for logs. A config file holds
  * no secrets (settings are data: paths, endpoints, names), and code-only
  * options (clients, credential objects) are never part of it.
  */
@@ -58,7 +58,7 @@ export function describeSelection(config: LoadedConfig, selected: SelectedProfil
 }
 
 /**
- * What `config show` prints: the profile `selectProfile` picks and where it
+ * For showing a configuration: the profile `selectProfile` picks and where it
  * came from, without opening any key (no credentials needed).
  */
 export function describeConfig(config: LoadedConfig, options: SelectProfileOptions = {}): KeyringDescription {
@@ -66,7 +66,7 @@ export function describeConfig(config: LoadedConfig, options: SelectProfileOptio
 }
 
 /**
- * What `config check` reports beyond parsing (which `loadConfig` already
+ * For checking a configuration beyond parsing (which `loadConfig` already
  * did): every key URI, in every profile, whose provider the registry lacks,
  * as `PROVIDER_NOT_INSTALLED` errors naming the package and the URI's file,
  * line and column, in file order. Empty when every provider is installed.
