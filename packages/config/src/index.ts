@@ -1,10 +1,10 @@
+export { checkConfig, describeConfig, type KeyringDescription } from "./describe.js";
 export { discoveryAccepts, discoveryFromFilters } from "./discovery.js";
 export { configJsonSchema } from "./json-schema.js";
 export { DECRYPT_ONLY_PREFIX, type KeySpecs, parseKeySpecs } from "./key-specs.js";
 export {
   type CodeProviderOptions,
   type ConfiguredKeyring,
-  type KeyringDescription,
   type KeyringFromConfigOptions,
   type KeyringFromKeysOptions,
   keyringFromConfig,

@@ -9,19 +9,12 @@ import {
   type KeyUriRegistry,
   parseKeyUri,
 } from "@kms-envelope/core";
+import { describeProfile, describeSelection, type KeyringDescription } from "./describe.js";
 import { discoveryFromFilters } from "./discovery.js";
 import { parseKeySpecs } from "./key-specs.js";
 import { checkRequiredContext } from "./required-context.js";
-import { type ProfileChosenBy, type SelectProfileOptions, selectProfile } from "./select.js";
-import type {
-  ConfigFoundBy,
-  DiscoveryFilters,
-  Env,
-  LoadedConfig,
-  ProfileConfig,
-  ProviderSettings,
-  RequiredContextKey,
-} from "./types.js";
+import { type SelectProfileOptions, selectProfile } from "./select.js";
+import type { Env, LoadedConfig, ProfileConfig, ProviderSettings, RequiredContextKey } from "./types.js";
 
 /**
  * Code-only options per scheme (an SDK client, a credential object, an open
@@ -29,22 +22,6 @@ import type {
  * on purpose: each provider package exports its own option type.
  */
 export type CodeProviderOptions = Readonly<Record<string, KeyUriOpenOptions>>;
-
-/** Where a keyring came from, for `config show` and logs: no secrets, no code-only options. */
-export interface KeyringDescription {
-  readonly source: "config" | "keys";
-  readonly file?: string;
-  readonly foundBy?: ConfigFoundBy;
-  readonly profile?: string;
-  readonly chosenBy?: ProfileChosenBy;
-  readonly rule?: { readonly index: number; readonly pattern: string; readonly kind: "glob" | "regex" };
-  readonly encrypt: readonly string[];
-  readonly decrypt: readonly string[];
-  readonly context: Readonly<Record<string, string>>;
-  readonly requireContext: readonly RequiredContextKey[];
-  readonly discovery?: DiscoveryFilters;
-  readonly providers: ProviderSettings;
-}
 
 export interface ConfiguredKeyring {
   readonly keyring: Keyring;
@@ -86,15 +63,7 @@ export async function keyringFromConfig(options: KeyringFromConfigOptions): Prom
     return at === undefined ? config.file : `${config.file}:${at.line}:${at.column}`;
   };
   const keyring = await buildKeyring(profile, options.registry, options.providerOptions, where);
-  return configured(keyring, profile, {
-    source: "config",
-    file: config.file,
-    foundBy: config.foundBy,
-    profile: selected.name,
-    chosenBy: selected.chosenBy,
-    ...(selected.rule === undefined ? {} : { rule: selected.rule }),
-    ...describeProfile(profile),
-  });
+  return configured(keyring, profile, describeSelection(config, selected));
 }
 
 export interface KeyringFromKeysOptions {
@@ -173,9 +142,19 @@ async function buildKeyring(
       if (!registry.has(parseKeyUri(uri).scheme)) await openOne(list, uri, index);
     }
   }
-  const open = (list: "encrypt" | "decrypt") =>
-    Promise.all(profile[list].map((uri, index) => openOne(list, uri, index)));
-  const [[primary, ...extra], decryptOnly] = await Promise.all([open("encrypt"), open("decrypt")]);
+  const settled = await Promise.allSettled([
+    ...profile.encrypt.map((uri, index) => openOne("encrypt", uri, index)),
+    ...profile.decrypt.map((uri, index) => openOne("decrypt", uri, index)),
+  ]);
+  const failed = settled.find((result) => result.status === "rejected");
+  const keks = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  if (failed !== undefined) {
+    // The keys that did open hold channels and sockets: release them before reporting the first failure.
+    await Promise.allSettled(keks.map((kek) => kek.close?.()));
+    throw failed.reason;
+  }
+  const [primary, ...extra] = keks.slice(0, profile.encrypt.length);
+  const decryptOnly = keks.slice(profile.encrypt.length);
   return createKeyring({
     primary,
     extra,
@@ -207,17 +186,6 @@ function configured(
     checkContext: (context: EncryptionContext) => checkRequiredContext(context, required),
     description: Object.freeze(description),
   });
-}
-
-function describeProfile(profile: ProfileConfig) {
-  return {
-    encrypt: profile.encrypt,
-    decrypt: profile.decrypt,
-    context: profile.context,
-    requireContext: profile.requireContext,
-    ...(profile.discovery === undefined ? {} : { discovery: profile.discovery }),
-    providers: profile.providers,
-  };
 }
 
 function checkRegistry(registry: KeyUriRegistry | undefined): void {

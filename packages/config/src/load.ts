@@ -14,7 +14,7 @@ const USER_FILE_NAMES = ["config.yaml", "config.yml", "config.json"] as const;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export interface LoadConfigOptions {
-  /** An explicit file (the CLI's `--config`): it must exist. */
+  /** An explicit file (a command-line option, say): it must exist. */
   path?: string | undefined;
   /** Where the upward search starts; `process.cwd()` by default. */
   cwd?: string | undefined;
@@ -43,7 +43,7 @@ export function findConfigFile(options: LoadConfigOptions = {}): FoundConfigFile
   const cwd = resolve(options.cwd ?? process.cwd());
   const explicit = options.path ?? undefined;
   if (explicit !== undefined)
-    return { file: mustExist(resolve(cwd, explicit), "--config"), foundBy: "argument" };
+    return { file: mustExist(resolve(cwd, explicit), "config path"), foundBy: "argument" };
   const fromEnv = env.KMS_ENVELOPE_CONFIG;
   if (fromEnv !== undefined && fromEnv !== "") {
     return { file: mustExist(resolve(cwd, fromEnv), "KMS_ENVELOPE_CONFIG"), foundBy: "env" };

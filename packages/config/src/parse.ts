@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { parseKeyUri } from "@kms-envelope/core";
+import { EnvelopeError, parseKeyUri } from "@kms-envelope/core";
 import { LineCounter, parseDocument } from "yaml";
 import { globToRegExp } from "./glob.js";
 import { CONFIG_SPEC, PATH_SETTINGS } from "./spec.js";
@@ -44,9 +44,11 @@ interface RawConfig {
  * is `INVALID_ARGUMENT` naming the file, line and column.
  */
 export function parseConfig(text: string, options: ParseConfigOptions): LoadedConfig {
-  if (typeof text !== "string")
-    throw configError(String(options?.file), undefined, "config text must be a string");
+  if (options === null || typeof options !== "object" || typeof options.file !== "string") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "parseConfig needs { file } naming where the text came from");
+  }
   const file = options.file;
+  if (typeof text !== "string") throw configError(file, undefined, "config text must be a string");
   const dir = options.dir ?? resolve(file, "..");
   const lines = new LineCounter();
   // uniqueKeys: a key given twice is an error, not a silent override.

@@ -4,7 +4,7 @@ import type { Env, LoadedConfig, PathRule, ProfileConfig } from "./types.js";
 import { suggest } from "./validate.js";
 
 export interface SelectProfileOptions {
-  /** An explicit profile (the CLI's `--profile`): wins over everything. */
+  /** An explicit profile (a command-line option, say): wins over everything. */
   profile?: string | undefined;
   /** The file being encrypted or decrypted, for path rules. */
   filePath?: string | undefined;
@@ -14,7 +14,7 @@ export interface SelectProfileOptions {
   env?: Env | undefined;
 }
 
-/** What picked the profile: `--profile`, `KMS_ENVELOPE_PROFILE`, a path rule, or the file's default. */
+/** What picked the profile: the `profile` argument, `KMS_ENVELOPE_PROFILE`, a path rule, or the file's default. */
 export type ProfileChosenBy = "argument" | "env" | "rule" | "default";
 
 export interface SelectedProfile {
@@ -40,7 +40,7 @@ export function selectProfile(config: LoadedConfig, options: SelectProfileOption
   const pick = (name: string, chosenBy: ProfileChosenBy, rule?: SelectedProfile["rule"]): SelectedProfile => {
     const profile = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (profile === undefined) {
-      const from = chosenBy === "argument" ? "--profile" : chosenBy === "env" ? "KMS_ENVELOPE_PROFILE" : "";
+      const from = chosenBy === "env" ? "KMS_ENVELOPE_PROFILE" : "";
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
         `${from ? `${from}: ` : ""}${config.file} has no profile named "${name}"${suggest(name, Object.keys(config.profiles))}`,
@@ -65,7 +65,7 @@ export function selectProfile(config: LoadedConfig, options: SelectProfileOption
   if (config.defaultProfile !== undefined) return pick(config.defaultProfile, "default");
   throw new EnvelopeError(
     "INVALID_ARGUMENT",
-    `${config.file}: no profile chosen (use --profile, KMS_ENVELOPE_PROFILE, a path rule or "default"); profiles: ${Object.keys(config.profiles).join(", ")}`,
+    `${config.file}: no profile chosen (name one, set KMS_ENVELOPE_PROFILE, add a matching path rule or set "default"); profiles: ${Object.keys(config.profiles).join(", ")}`,
   );
 }
 

@@ -142,7 +142,7 @@ export const PROFILE_SPEC: Spec = {
   kind: "object",
   description: "What a program encrypts and decrypts with.",
   fields: {
-    description: str("Free text, shown by `config show`."),
+    description: str("Free text, for people (and `describeConfig`)."),
     encrypt: strings("Key URIs that wrap new envelopes: the first is the primary, the others also wrap."),
     decrypt: strings("Key URIs only used to decrypt (old keys, the cloud being left)."),
     context: { kind: "map", description: "Encryption context added on encrypt.", values: { kind: "string" } },

@@ -71,7 +71,7 @@ profiles:
   expect(text((await decrypt(fresh, { keyring: b.keyring })).plaintext)).toBe("written under B");
   await expect(decrypt(fresh, { keyring: a.keyring })).rejects.toMatchObject({ code: "NO_USABLE_KEY" });
 
-  // Moving the old file over (what `kms-envelope rewrap --profile b` does): wrapped under GCP only, body unchanged.
+  // Moving the old file over to profile b: wrapped under GCP only, body unchanged.
   const moved = await rewrap(old, { from: b.keyring, to: b.keyring });
   expect(moved.removed).toEqual([{ provider: "aws-kms", keyId: awsKey }]);
   expect(inspect(moved.envelope).wrappedKeys.map((entry) => entry.keyId)).toEqual([gcpKey]);

@@ -1,8 +1,24 @@
 import { readFileSync } from "node:fs";
-import { createKeyUriRegistry, type EnvelopeError } from "@kms-envelope/core";
+import {
+  createKeyUriRegistry,
+  EnvelopeError,
+  type KeyEncryptionKey,
+  type KeyUriProvider,
+} from "@kms-envelope/core";
 import { localKeyUriProvider } from "@kms-envelope/local";
 import { describe, expect, it } from "vitest";
-import { configJsonSchema, keyringFromConfig, parseConfig, parseKeySpecs } from "../src/index.js";
+import {
+  checkConfig,
+  checkRequiredContext,
+  configJsonSchema,
+  describeConfig,
+  findConfigFile,
+  keyringFromConfig,
+  keyringFromKeys,
+  parseConfig,
+  parseKeySpecs,
+  selectProfile,
+} from "../src/index.js";
 
 const FILE = "/project/kms-envelope.yaml";
 
@@ -159,5 +175,126 @@ describe("the published JSON Schema", () => {
       "insecureTestCredentials",
     ]);
     expect(providers.local).toMatchObject({ additionalProperties: false });
+  });
+});
+
+describe("config check and config show, without opening a key", () => {
+  const text = [
+    "default: dev",
+    "profiles:",
+    "  dev:",
+    "    encrypt: [local://app]",
+    "    providers: { local: { keystore: keys.json } }",
+    "  prod:",
+    "    encrypt:",
+    "      - gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
+    "    decrypt: [vault-x://old, aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k]",
+    "rules:",
+    "  - { path: prod/**, profile: prod }",
+  ].join("\n");
+
+  it("checkConfig lists every URI whose provider is missing, in file order, naming the package", () => {
+    const config = parseConfig(text, { file: FILE });
+    const problems = checkConfig(config, createKeyUriRegistry([localKeyUriProvider]));
+    expect(problems.map((problem) => [problem.code, problem.message])).toEqual([
+      [
+        "PROVIDER_NOT_INSTALLED",
+        `${FILE}:8:9: gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k: "gcp-kms://" keys need @kms-envelope/gcp-kms`,
+      ],
+      ["INVALID_ARGUMENT", `${FILE}:9:15: vault-x://old: unknown key URI scheme "vault-x://"`],
+      [
+        "PROVIDER_NOT_INSTALLED",
+        `${FILE}:9:30: aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k: "aws-kms://" keys need @kms-envelope/aws-kms`,
+      ],
+    ]);
+    expect(
+      checkConfig(
+        parseConfig("profiles: { a: { encrypt: [local://x] } }", { file: FILE }),
+        createKeyUriRegistry([localKeyUriProvider]),
+      ),
+    ).toEqual([]);
+  });
+
+  it("describeConfig says which profile, chosen how, with its keys and settings (paths resolved)", () => {
+    const config = parseConfig(text, { file: FILE });
+    expect(describeConfig(config, { env: {}, filePath: "/project/prod/db.json" })).toEqual({
+      source: "config",
+      file: FILE,
+      foundBy: "text",
+      profile: "prod",
+      chosenBy: "rule",
+      rule: { index: 0, pattern: "prod/**", kind: "glob" },
+      encrypt: ["gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k"],
+      decrypt: ["vault-x://old", "aws-kms://arn:aws:kms:eu-west-1:111122223333:key/k"],
+      context: {},
+      requireContext: [],
+      providers: {},
+    });
+    expect(describeConfig(config, { env: {} })).toMatchObject({
+      profile: "dev",
+      chosenBy: "default",
+      providers: { local: { keystore: "/project/keys.json" } },
+    });
+  });
+});
+
+describe("opening a profile's keys", () => {
+  it("a key that fails to open closes the ones that did, and reports the failure with its location", async () => {
+    const closed: string[] = [];
+    const provider: KeyUriProvider = {
+      scheme: "probe",
+      provider: "probe",
+      open(location) {
+        if (location === "broken") throw new EnvelopeError("KEY_NOT_FOUND", "no such key");
+        return {
+          provider: "probe",
+          keyId: location,
+          wrap: async () => new Uint8Array(0),
+          unwrap: async () => new Uint8Array(32),
+          close: async () => {
+            closed.push(location);
+          },
+        } as unknown as KeyEncryptionKey;
+      },
+    };
+    const config = parseConfig(
+      "profiles:\n  p:\n    encrypt: [probe://a]\n    decrypt: [probe://b, probe://broken]\n",
+      {
+        file: FILE,
+      },
+    );
+    await expect(
+      keyringFromConfig({ config, registry: createKeyUriRegistry([provider]), env: {} }),
+    ).rejects.toMatchObject({
+      code: "KEY_NOT_FOUND",
+      message: `${FILE}:4:26: probe://broken: no such key`,
+    });
+    expect(closed.sort()).toEqual(["a", "b"]);
+  });
+});
+
+describe("arguments", () => {
+  it("every public function refuses what is not its argument with INVALID_ARGUMENT", async () => {
+    const invalid = expect.objectContaining({ code: "INVALID_ARGUMENT" });
+    expect(() => parseConfig(42 as unknown as string, { file: FILE })).toThrow(invalid);
+    expect(() => parseConfig("profiles: {}", undefined as unknown as { file: string })).toThrow(invalid);
+    expect(() => selectProfile(undefined as never)).toThrow(invalid);
+    expect(() => describeConfig(null as never)).toThrow(invalid);
+    expect(() =>
+      checkConfig(parseConfig("profiles: { a: { encrypt: [local://a] } }", { file: FILE }), {} as never),
+    ).toThrow(invalid);
+    await expect(keyringFromConfig(undefined as never)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(
+      keyringFromConfig({
+        config: parseConfig("profiles: { a: { encrypt: [local://a] } }", { file: FILE }),
+        registry: {} as never,
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(keyringFromKeys({ registry: createKeyUriRegistry([]), env: {} })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "no key given (KMS_ENVELOPE_KEYS is empty or unset)",
+    });
+    expect(() => checkRequiredContext(null as never, [])).toThrow(invalid);
+    expect(() => findConfigFile(null as never)).toThrow(invalid);
   });
 });

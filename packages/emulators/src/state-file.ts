@@ -37,6 +37,28 @@ export function createStateFile<T>(path: string, kind: string): StateFile<T> {
   };
 }
 
-/** A private key as PKCS#8 DER in base64, and back. */
+/** Bytes (key material, PKCS#8 DER) as base64 in a state file, and back. */
 export const b64 = (bytes: Buffer | Uint8Array): string => Buffer.from(bytes).toString("base64");
 export const unb64 = (text: string): Buffer => Buffer.from(text, "base64");
+
+/** A store that can be saved to and restored from a state file. */
+export interface PersistableStore<T> {
+  snapshot(): T;
+  restore(state: T): void;
+}
+
+/**
+ * Restores `store` from `path` when the file exists, and returns the save
+ * to call after each change (a no-op without a path).
+ */
+export function persistStore<T>(
+  store: PersistableStore<T>,
+  path: string | undefined,
+  kind: string,
+): () => void {
+  if (path === undefined) return () => {};
+  const file = createStateFile<T>(path, kind);
+  const saved = file.load();
+  if (saved !== undefined) store.restore(saved);
+  return () => file.save(store.snapshot());
+}

@@ -111,7 +111,7 @@ describe("kms-envelope-emulators, as a separate process", () => {
     expect([...unwrapped.result]).toEqual([...plaintext]);
     expect(await stop(second, "SIGINT")).toBe(0);
     expect(second.stderr()).toContain("SIGINT, stopping");
-  });
+  }, 120_000);
 
   it("starts only the named clouds, seeds from a file, and refuses unknown names and seed fields", async () => {
     const state = mkdtempSync(join(tmpdir(), "kms-emulators-"));
@@ -154,5 +154,5 @@ describe("kms-envelope-emulators, as a separate process", () => {
       stderr: expect.stringContaining('gcp[0] has unknown field "lcoation"'),
     });
     expect(await refused(["--port", "aws"])).toMatchObject({ code: 2 });
-  });
+  }, 120_000);
 });

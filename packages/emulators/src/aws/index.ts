@@ -9,8 +9,8 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
-import { createStateFile } from "../state-file.js";
-import { type AwsKeyStoreState, type EmulatedKeySpec, KeyStore } from "./key-store.js";
+import { persistStore } from "../state-file.js";
+import { type EmulatedKeySpec, KeyStore } from "./key-store.js";
 import { KmsError, kmsError } from "./kms-error.js";
 import { keyMetadata, OPERATIONS } from "./operations.js";
 import { type EmulatorPrincipal, verifySigV4 } from "./sigv4.js";
@@ -142,13 +142,7 @@ const JSON_TYPE = "application/x-amz-json-1.1";
 export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): Promise<AwsKmsEmulator> {
   const region = options.region ?? "us-east-1";
   const store = new KeyStore(options.account ?? "111122223333");
-  const stateFile =
-    options.stateFile === undefined
-      ? undefined
-      : createStateFile<AwsKeyStoreState>(options.stateFile, "aws-kms");
-  const saved = stateFile?.load();
-  if (saved !== undefined) store.restore(saved);
-  const save = () => stateFile?.save(store.snapshot());
+  const save = persistStore(store, options.stateFile, "aws-kms");
   const faults = createFaultController();
   const calls = createCallCounter();
   const injected: InjectedError[] = [];

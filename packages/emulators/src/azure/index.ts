@@ -8,9 +8,9 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
-import { createStateFile } from "../state-file.js";
+import { persistStore } from "../state-file.js";
 import { createEmulatorCertificate } from "./certificate.js";
-import { type AzureKeyStoreState, type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
+import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
 import { ALL_KEY_PERMISSIONS, type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
 
 export { createEmulatorCertificate, type EmulatorCertificate } from "./certificate.js";
@@ -142,13 +142,7 @@ export async function startAzureKeyVaultEmulator(
   }
   const vaultUrl = `https://${host}:${port}`;
   const store = new KeyStore(vaultUrl);
-  const stateFile =
-    options.stateFile === undefined
-      ? undefined
-      : createStateFile<AzureKeyStoreState>(options.stateFile, "azure-keyvault");
-  const saved = stateFile?.load();
-  if (saved !== undefined) store.restore(saved);
-  const save = () => stateFile?.save(store.snapshot());
+  const save = persistStore(store, options.stateFile, "azure-keyvault");
   state.store = store;
   state.onChange = save;
 

@@ -33,6 +33,12 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     ports[match[1]!] = Number(match[2]);
   }
+  // Signal handlers go in before anything is printed: a "ready" reader may signal at once.
+  let signalled: ((signal: string) => void) | undefined;
+  const pending: string[] = [];
+  const onSignal = (signal: string) => (signalled === undefined ? pending.push(signal) : signalled(signal));
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
   let running: Awaited<ReturnType<typeof runEmulators>>;
   try {
     running = await runEmulators({
@@ -45,14 +51,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kms-envelope-emulators: ${(error as Error).message}\n`);
     return 1;
   }
-  for (const cloud of running.clouds) {
-    process.stderr.write(`kms-envelope-emulators: ${cloud.name} on ${cloud.endpoint}\n`);
-  }
-  process.stdout.write(running.config);
-  process.stdout.write(`# config file: ${running.configFile}\n# ready: Ctrl-C stops the emulators\n`);
   return new Promise<number>((done) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    signalled = (signal: string) => {
       if (stopping) return;
       stopping = true;
       process.stderr.write(`kms-envelope-emulators: ${signal}, stopping\n`);
@@ -61,8 +62,15 @@ async function main(argv: readonly string[]): Promise<number> {
         () => done(1),
       );
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    if (pending.length > 0) {
+      signalled(pending[0]!);
+      return;
+    }
+    for (const cloud of running.clouds) {
+      process.stderr.write(`kms-envelope-emulators: ${cloud.name} on ${cloud.endpoint}\n`);
+    }
+    process.stdout.write(running.config);
+    process.stdout.write(`# config file: ${running.configFile}\n# ready: Ctrl-C stops the emulators\n`);
   });
 }
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type CallCounter, createCallCounter } from "../faults.js";
-import { createStateFile } from "../state-file.js";
+import { persistStore } from "../state-file.js";
 import {
   createEmulatorClient,
   type EmulatorClientOptions,
@@ -11,7 +11,7 @@ import {
 import { createFrontListener } from "./front-listener.js";
 import { createGcpFaultController, type GcpFault, type GcpFaultController } from "./gcp-faults.js";
 import { startGrpcServer } from "./grpc-server.js";
-import { createKeyStore, type GcpKeyStoreState, type Purpose, type VersionState } from "./key-store.js";
+import { createKeyStore, type Purpose, type VersionState } from "./key-store.js";
 import { createKmsService, type DenyRule } from "./kms-service.js";
 import { loadKmsProtos } from "./protos.js";
 import { createRestServer } from "./rest-server.js";
@@ -85,13 +85,7 @@ export interface GcpKmsEmulator {
 export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = {}): Promise<GcpKmsEmulator> {
   const definition = loadKmsProtos();
   const store = createKeyStore();
-  const stateFile =
-    options.stateFile === undefined
-      ? undefined
-      : createStateFile<GcpKeyStoreState>(options.stateFile, "gcp-kms");
-  const saved = stateFile?.load();
-  if (saved !== undefined) store.restore(saved);
-  const save = () => stateFile?.save(store.snapshot());
+  const save = persistStore(store, options.stateFile, "gcp-kms");
   const faults = createGcpFaultController();
   const calls = createCallCounter();
   const denied: DenyRule[] = [];
