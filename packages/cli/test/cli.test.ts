@@ -96,6 +96,39 @@ describe("round trips", () => {
   });
 });
 
+describe("rewrap", () => {
+  it("many files in place: a summary per file, the others still done when one fails, the first failure's status; --json", () => {
+    expect(cli(["keys", "create", "next"]).status).toBe(0);
+    for (const name of ["a.kmse", "b.kmse"]) {
+      writeFileSync(join(ws.dir, name), cli(["encrypt", "-k", "local://app"], { input: name }).stdout);
+    }
+    writeFileSync(join(ws.dir, "broken.kmse"), "not an envelope");
+    const result = cli(["rewrap", "--to", "local://next", "--in-place", "a.kmse", "broken.kmse", "b.kmse"]);
+    expect(result.status).toBe(4);
+    expect(result.stderr.split("\n")).toEqual([
+      "rewrapped a.kmse: added local:next; kept local:app",
+      expect.stringMatching(/^kms-envelope: error MALFORMED: broken.kmse: /),
+      "rewrapped b.kmse: added local:next; kept local:app",
+      "rewrap: 2 of 3 files rewrapped, 1 failed",
+      "",
+    ]);
+    expect(readFileSync(join(ws.dir, "broken.kmse"), "utf8")).toBe("not an envelope");
+    expect(cli(["decrypt", "-k", "local://next", "-i", "b.kmse"]).stdout.toString()).toBe("b.kmse");
+    const json = cli(["rewrap", "--remove", "local://app", "--in-place", "a.kmse", "--json"]);
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout.toString())).toEqual([
+      {
+        file: "a.kmse",
+        ok: true,
+        added: [],
+        removed: [{ provider: "local", keyId: "app" }],
+        kept: [{ provider: "local", keyId: "next" }],
+        reencrypted: 0,
+      },
+    ]);
+  });
+});
+
 describe("keys audit", () => {
   it("prints the records; a damaged line is skipped and named by number, its text never shown", () => {
     cli(["keys", "rotate", "app"]);
