@@ -133,7 +133,10 @@ function withWorkspaceDependencies(names: readonly string[]): string[] {
     const manifest = JSON.parse(
       readFileSync(join(PACKAGES, name.replace("@kms-envelope/", ""), "package.json"), "utf8"),
     );
-    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+    // Optional peers (the CLI's cloud providers) are the user's choice, not part of the install.
+    const optional = (name: string) => manifest.peerDependenciesMeta?.[name]?.optional === true;
+    const peers = Object.keys(manifest.peerDependencies ?? {}).filter((name) => !optional(name));
+    for (const dependency of [...Object.keys(manifest.dependencies ?? {}), ...peers]) {
       if (dependency.startsWith("@kms-envelope/")) visit(dependency);
     }
   };
