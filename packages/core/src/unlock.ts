@@ -4,10 +4,10 @@ import { verifyHeaderTag } from "./crypto/aes-gcm.js";
 import { deriveKeys } from "./crypto/derive.js";
 import { constantTimeEqual, zero } from "./crypto/memory.js";
 import { EnvelopeError, throwIfAborted, toEnvelopeError, type UnwrapFailure } from "./errors.js";
-import { DEK_LENGTH } from "./format/constants.js";
 import type { EnvelopeHeader, WrappedKeyEntry } from "./format/header.js";
 import type { KeyEncryptionKey } from "./kek.js";
 import { type Keyring, unwrapCandidates } from "./keyring.js";
+import { checkDataKey } from "./provider-kit/checks.js";
 
 export interface UnlockedHeader {
   /** The plaintext DEK; the caller zeroes it. */
@@ -52,12 +52,10 @@ export async function unlockHeader(
       failures.push({ ...entryId(entry), error: typed });
       continue;
     }
-    if (!(dek instanceof Uint8Array) || dek.length !== DEK_LENGTH) {
-      if (dek instanceof Uint8Array) zero(dek);
-      failures.push({
-        ...entryId(entry),
-        error: new EnvelopeError("KMS_ERROR", "unwrap returned a data key of the wrong length"),
-      });
+    try {
+      checkDataKey(dek, `${entry.provider} unwrap`);
+    } catch (error) {
+      failures.push({ ...entryId(entry), error: error as EnvelopeError });
       continue;
     }
     const { frameKey, commitment } = deriveKeys(dek, header.messageId, header.suite);
