@@ -2,8 +2,8 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createHmac,
   generateKeyPairSync,
-  hkdfSync,
   type KeyObject,
   privateDecrypt,
   publicEncrypt,
@@ -221,8 +221,27 @@ export class TransitKey {
         "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key",
       );
     }
-    return Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), context, secret.length));
+    return hkdfSha256(secret, context, secret.length);
   }
+}
+
+/**
+ * HKDF-SHA256 with an empty salt (RFC 5869), written out because Node's
+ * hkdfSync caps `info` at 1024 bytes and Go's HKDF, which Vault uses, does not.
+ */
+function hkdfSha256(secret: Buffer, info: Buffer, length: number): Buffer {
+  const prk = createHmac("sha256", Buffer.alloc(32)).update(secret).digest();
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; blocks.length * 32 < length; i++) {
+    previous = createHmac("sha256", prk)
+      .update(previous)
+      .update(info)
+      .update(Buffer.from([i]))
+      .digest();
+    blocks.push(previous);
+  }
+  return Buffer.concat(blocks).subarray(0, length);
 }
 
 function nonAead(type: TransitKeyType) {

@@ -1,0 +1,98 @@
+import {
+  EnvelopeError,
+  type KeyUriOpenOptions,
+  type KeyUriProvider,
+  readOpenOptions,
+} from "@kms-envelope/core";
+import type { AppRoleLogin, KubernetesLogin } from "./auth.js";
+import { parseTransitKeyId, type TransitKeyType } from "./key-id.js";
+import { createVaultTransitKek, VAULT_TRANSIT_PROVIDER } from "./vault-transit-kek.js";
+
+/** Data a config file can carry for `vault-transit://` keys (plus `appRole` / `kubernetes` objects). */
+const SPEC = {
+  token: "string",
+  tokenFile: "string",
+  appRole: "object",
+  kubernetes: "object",
+  renewToken: "boolean",
+  namespace: "string",
+  caFile: "string",
+  ca: "string",
+  tls: "boolean",
+  keyType: "string",
+  derived: "boolean",
+  generateDataKey: "boolean",
+  maxRetries: "number",
+  deadlineMs: "number",
+} as const;
+
+/** The per-scheme options `registry.open(uri, { "vault-transit": … })` passes through. */
+export interface VaultTransitUriOptions {
+  token?: string;
+  tokenFile?: string;
+  appRole?: AppRoleLogin;
+  kubernetes?: KubernetesLogin;
+  renewToken?: boolean;
+  namespace?: string;
+  caFile?: string;
+  ca?: string;
+  tls?: boolean;
+  keyType?: TransitKeyType;
+  derived?: boolean;
+  generateDataKey?: boolean;
+  maxRetries?: number;
+  deadlineMs?: number;
+}
+
+function checkLogin(value: unknown, name: string, fields: Record<string, boolean>): void {
+  if (value === undefined) return;
+  for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
+    if (!(field in fields)) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `unknown ${name} field "${field}" (known: ${Object.keys(fields).join(", ")})`,
+      );
+    }
+    if (item !== undefined && typeof item !== "string") {
+      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} must be a string`);
+    }
+  }
+  for (const [field, required] of Object.entries(fields)) {
+    if (required && typeof (value as Record<string, unknown>)[field] !== "string") {
+      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} is required`);
+    }
+  }
+}
+
+function makeProvider(scheme: string): KeyUriProvider {
+  return Object.freeze({
+    scheme,
+    provider: VAULT_TRANSIT_PROVIDER,
+    open(location: string, options: KeyUriOpenOptions) {
+      const read = readOpenOptions(scheme, options, SPEC);
+      checkLogin(read.appRole, "appRole", {
+        roleId: true,
+        secretId: false,
+        secretIdFile: false,
+        mount: false,
+      });
+      checkLogin(read.kubernetes, "kubernetes", { role: true, jwtFile: false, mount: false });
+      return createVaultTransitKek({
+        ...(read as VaultTransitUriOptions),
+        key: location,
+      });
+    },
+    uriFor(keyId: string) {
+      return `vault-transit://${parseTransitKeyId(keyId).keyId}`;
+    },
+  });
+}
+
+/**
+ * `vault-transit://host[:port]/<mount path>/keys/<name>[?derived=true&type=<key type>]`:
+ * the port defaults to 8200, the mount path may hold slashes.
+ */
+export const vaultTransitUriProvider: KeyUriProvider = makeProvider("vault-transit");
+
+/** `hcvault://…`, Tink's spelling of the same URI; its KEKs record the same provider id and key ids. */
+export const hcvaultUriProvider: KeyUriProvider = makeProvider("hcvault");
