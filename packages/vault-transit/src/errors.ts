@@ -24,9 +24,6 @@ function classify400(text: string, operation: string): KmsFailure {
     // The envelope names a version this key never had: the key was recreated or restored from an older backup.
     return { code: "KEY_NOT_FOUND", detail: "key version not found (version is too new)" };
   }
-  if (text.includes("minimum encryption key version")) {
-    return { code: "KEY_DISABLED", detail: "key version below min_encryption_version" };
-  }
   if (text.includes("missing 'context' for key derivation")) {
     return { code: "INVALID_ARGUMENT", detail: "the key is derived: configure derived: true" };
   }

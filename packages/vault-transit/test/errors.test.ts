@@ -1,0 +1,166 @@
+import { randomBytes } from "node:crypto";
+import {
+  type EnvelopeError,
+  type ErrorCode,
+  isEnvelopeError,
+  type KeyEncryptionKey,
+} from "@kms-envelope/core";
+import { startVaultTransitEmulator, type VaultTransitEmulator } from "@kms-envelope/emulators/vault";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createVaultTransitKek, type VaultTransitKekOptions } from "../src/index.js";
+
+let vault: VaultTransitEmulator;
+beforeAll(async () => {
+  vault = await startVaultTransitEmulator();
+});
+afterAll(() => vault.close());
+beforeEach(() => {
+  vault.faults.clear();
+  vault.calls.reset();
+});
+
+const CONTEXT = { tenant: "acme" };
+const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+
+function kekFor(name: string, extra: Partial<VaultTransitKekOptions> = {}): KeyEncryptionKey {
+  return createVaultTransitKek({
+    key: `vault-transit://${vault.hostPort}/transit/keys/${name}`,
+    tls: false,
+    token: vault.rootToken,
+    maxRetries: 0,
+    ...extra,
+  });
+}
+
+function keyed(extra: Partial<VaultTransitKekOptions> = {}) {
+  const name = unique("e");
+  vault.createKey(name);
+  return kekFor(name, extra);
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<EnvelopeError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!isEnvelopeError(error)) throw new Error(`expected an EnvelopeError, got ${String(error)}`);
+  expect(error.code, error.message).toBe(code);
+  return error;
+}
+
+const entryOf = (kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8Array }) => ({
+  provider: kek.provider,
+  ...wrapped,
+});
+
+describe("the error table, one code per Vault answer", () => {
+  it("403 permission denied → KEY_ACCESS_DENIED, with Vault's text as cause and no token in sight", async () => {
+    const name = unique("denied");
+    vault.createKey(name);
+    const token = vault.createToken({ policies: [] }).token;
+    const error = await expectCode(
+      kekFor(name, { token }).wrap(randomBytes(32), CONTEXT),
+      "KEY_ACCESS_DENIED",
+    );
+    expect(error.cause).toMatchObject({
+      status: 403,
+      errors: ["1 error occurred:\n\t* permission denied\n\n"],
+    });
+    const text = `${error.message} ${String(error.cause)} ${JSON.stringify(error.cause)} ${error.stack}`;
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(vault.rootToken);
+  });
+
+  it("an unknown key → KEY_NOT_FOUND (Vault's 400 'encryption key not found')", async () => {
+    const kek = kekFor(unique("absent"));
+    const wrapped = await keyed().wrap(randomBytes(32), CONTEXT);
+    const error = await expectCode(
+      kek.unwrap({ ...entryOf(kek, wrapped), keyId: kek.keyId }, CONTEXT),
+      "KEY_NOT_FOUND",
+    );
+    expect(error.cause).toMatchObject({ status: 400, errors: ["encryption key not found"] });
+  });
+
+  it("an unknown mount → KEY_NOT_FOUND (404); encrypting under a missing key without `create` → KEY_ACCESS_DENIED", async () => {
+    const name = unique("m");
+    const wrongMount = createVaultTransitKek({
+      key: `vault-transit://${vault.hostPort}/no-such-mount/keys/${name}`,
+      tls: false,
+      token: vault.rootToken,
+    });
+    await expectCode(wrongMount.wrap(randomBytes(32), CONTEXT), "KEY_NOT_FOUND");
+    vault.setPolicy("encrypt-any", [{ path: "transit/encrypt/*", capabilities: ["update"] }]);
+    const writer = kekFor(unique("never-created"), {
+      token: vault.createToken({ policies: ["encrypt-any"] }).token,
+    });
+    await expectCode(writer.wrap(randomBytes(32), CONTEXT), "KEY_ACCESS_DENIED");
+  });
+
+  it("429 → KMS_THROTTLED (retryable); with retries the Retry-After is honoured and the call succeeds", async () => {
+    const kek = keyed();
+    vault.faults.inject({ kind: "throttle", operation: "Encrypt" });
+    const error = await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_THROTTLED");
+    expect(error.retryable).toBe(true);
+    const patient = keyed({ maxRetries: 2 });
+    vault.faults.inject({ kind: "throttle", operation: "Encrypt", delayMs: 0 }, 2);
+    await patient.wrap(randomBytes(32), CONTEXT);
+    expect(vault.faults.pending).toBe(0);
+  });
+
+  it("5xx → KMS_UNAVAILABLE; a sealed Vault → KMS_UNAVAILABLE saying so", async () => {
+    const kek = keyed();
+    vault.faults.inject({ kind: "unavailable", operation: "Encrypt" });
+    await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
+    const patient = keyed({ maxRetries: 3 });
+    vault.seal();
+    try {
+      const sealed = await expectCode(patient.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
+      expect(sealed.message).toContain("sealed");
+      expect(sealed.cause).toMatchObject({ status: 503, errors: ["Vault is sealed"] });
+    } finally {
+      vault.unseal();
+    }
+  });
+
+  it("a dropped connection → KMS_UNAVAILABLE; a deadline → KMS_UNAVAILABLE; an abort mid-call → ABORTED", async () => {
+    const kek = keyed();
+    vault.faults.inject({ kind: "reset", operation: "Encrypt" });
+    await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
+    const hurried = keyed({ deadlineMs: 50 });
+    vault.faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
+    await expectCode(hurried.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
+    vault.faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
+    const started = Date.now();
+    await expectCode(kek.wrap(randomBytes(32), CONTEXT, { signal: AbortSignal.timeout(50) }), "ABORTED");
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it("a damaged ciphertext → TAMPERED; a malformed one → MALFORMED without a call; another key's entry → KEY_ID_MISMATCH", async () => {
+    const kek = keyed();
+    const wrapped = await kek.wrap(randomBytes(32), CONTEXT);
+    const text = Buffer.from(wrapped.wrapped).toString("latin1");
+    const body = Buffer.from(text.slice("vault:v1:".length), "base64");
+    body[20]! ^= 1;
+    const damaged = new Uint8Array(Buffer.from(`vault:v1:${body.toString("base64")}`, "latin1"));
+    await expectCode(kek.unwrap({ ...entryOf(kek, wrapped), wrapped: damaged }, CONTEXT), "TAMPERED");
+    vault.calls.reset();
+    for (const bad of ["vault:v1:", "vault:v0:AAAA", "vault:vX:AAAA", "v1:AAAA", "vault:v1:AA AA"]) {
+      const entry = { ...entryOf(kek, wrapped), wrapped: new Uint8Array(Buffer.from(bad, "latin1")) };
+      await expectCode(kek.unwrap(entry, CONTEXT), "MALFORMED");
+    }
+    expect(vault.calls.count("Decrypt")).toBe(0);
+    const other = keyed();
+    await expectCode(other.unwrap(entryOf(kek, wrapped), CONTEXT), "KEY_ID_MISMATCH");
+  });
+
+  it("a version retired by min_decryption_version → KEY_DISABLED naming it", async () => {
+    const name = unique("minver");
+    vault.createKey(name);
+    const kek = kekFor(name);
+    const v1 = await kek.wrap(randomBytes(32), CONTEXT);
+    vault.rotateKey(name);
+    vault.configureKey(name, { minDecryptionVersion: 2 });
+    const error = await expectCode(kek.unwrap(entryOf(kek, v1), CONTEXT), "KEY_DISABLED");
+    expect(error.message).toContain("min_decryption_version");
+  });
+});
