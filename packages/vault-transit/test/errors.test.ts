@@ -153,6 +153,32 @@ describe("the error table, one code per Vault answer", () => {
     await expectCode(other.unwrap(entryOf(kek, wrapped), CONTEXT), "KEY_ID_MISMATCH");
   });
 
+  it("ciphertexts Vault itself rejects → TAMPERED: too short for AES-GCM, damaged under RSA-OAEP", async () => {
+    const kek = keyed();
+    const short = {
+      provider: kek.provider,
+      keyId: kek.keyId,
+      wrapped: new Uint8Array(Buffer.from("vault:v1:AAAA")),
+    };
+    const error = await expectCode(kek.unwrap(short, CONTEXT), "TAMPERED");
+    expect(error.cause).toMatchObject({ errors: ["invalid ciphertext length"] });
+    const name = unique("rsa");
+    vault.createKey(name, { type: "rsa-2048" });
+    const rsa = kekFor(name, { keyType: "rsa-2048" });
+    const wrapped = await rsa.wrap(randomBytes(32), CONTEXT);
+    const body = Buffer.from(
+      Buffer.from(wrapped.wrapped).toString("latin1").slice("vault:v1:".length),
+      "base64",
+    );
+    body[0]! ^= 1;
+    const damaged = new Uint8Array(Buffer.from(`vault:v1:${body.toString("base64")}`, "latin1"));
+    const rsaError = await expectCode(
+      rsa.unwrap({ ...entryOf(rsa, wrapped), wrapped: damaged }, CONTEXT),
+      "TAMPERED",
+    );
+    expect(rsaError.cause).toMatchObject({ errors: ["crypto/rsa: decryption error"] });
+  });
+
   it("a version retired by min_decryption_version → KEY_DISABLED naming it", async () => {
     const name = unique("minver");
     vault.createKey(name);
