@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type EnvelopeError, type ErrorCode, isEnvelopeError } from "@kms-envelope/core";
 import { startVaultTransitEmulator, type VaultTransitEmulator } from "@kms-envelope/emulators/vault";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createVaultTransitKek, type VaultTransitKekOptions } from "../src/index.js";
+import { CONTEXT, expectCode, unique } from "./helpers.js";
 
 let vault: VaultTransitEmulator;
 let dir: string;
@@ -32,9 +32,6 @@ afterEach(() => {
   }
 });
 
-const CONTEXT = { tenant: "acme" };
-const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
-
 function kekFor(extra: Partial<VaultTransitKekOptions>, namespace?: string) {
   const name = unique("a");
   vault.createKey(name, { namespace });
@@ -51,16 +48,6 @@ async function roundTrip(kek: ReturnType<typeof kekFor>) {
   const wrapped = await kek.wrap(new Uint8Array(dek), CONTEXT);
   const back = await kek.unwrap({ provider: kek.provider, ...wrapped }, CONTEXT);
   expect(Buffer.from(back).equals(dek)).toBe(true);
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<EnvelopeError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isEnvelopeError(error)) throw new Error(`expected an EnvelopeError, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return error;
 }
 
 describe("tokens", () => {

@@ -1,32 +1,16 @@
 import { randomBytes } from "node:crypto";
-import {
-  type EnvelopeError,
-  type ErrorCode,
-  isEnvelopeError,
-  type KeyEncryptionKey,
-} from "@kms-envelope/core";
-import { startVaultTransitEmulator, type VaultTransitEmulator } from "@kms-envelope/emulators/vault";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { KeyEncryptionKey } from "@kms-envelope/core";
+import { describe, expect, it } from "vitest";
 import { createVaultTransitKek, type VaultTransitKekOptions } from "../src/index.js";
+import { CONTEXT, entryOf, expectCode, unique, useVaultEmulator } from "./helpers.js";
 
-let vault: VaultTransitEmulator;
-beforeAll(async () => {
-  vault = await startVaultTransitEmulator();
-});
-afterAll(() => vault.close());
-beforeEach(() => {
-  vault.faults.clear();
-  vault.calls.reset();
-});
-
-const CONTEXT = { tenant: "acme" };
-const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+const vault = useVaultEmulator();
 
 function kekFor(name: string, extra: Partial<VaultTransitKekOptions> = {}): KeyEncryptionKey {
   return createVaultTransitKek({
-    key: `vault-transit://${vault.hostPort}/transit/keys/${name}`,
+    key: `vault-transit://${vault().hostPort}/transit/keys/${name}`,
     tls: false,
-    token: vault.rootToken,
+    token: vault().rootToken,
     maxRetries: 0,
     ...extra,
   });
@@ -34,30 +18,15 @@ function kekFor(name: string, extra: Partial<VaultTransitKekOptions> = {}): KeyE
 
 function keyed(extra: Partial<VaultTransitKekOptions> = {}) {
   const name = unique("e");
-  vault.createKey(name);
+  vault().createKey(name);
   return kekFor(name, extra);
 }
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<EnvelopeError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isEnvelopeError(error)) throw new Error(`expected an EnvelopeError, got ${String(error)}`);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
-
-const entryOf = (kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8Array }) => ({
-  provider: kek.provider,
-  ...wrapped,
-});
 
 describe("the error table, one code per Vault answer", () => {
   it("403 permission denied → KEY_ACCESS_DENIED, with Vault's text as cause and no token in sight", async () => {
     const name = unique("denied");
-    vault.createKey(name);
-    const token = vault.createToken({ policies: [] }).token;
+    vault().createKey(name);
+    const token = vault().createToken({ policies: [] }).token;
     const error = await expectCode(
       kekFor(name, { token }).wrap(randomBytes(32), CONTEXT),
       "KEY_ACCESS_DENIED",
@@ -68,7 +37,7 @@ describe("the error table, one code per Vault answer", () => {
     });
     const text = `${error.message} ${String(error.cause)} ${JSON.stringify(error.cause)} ${error.stack}`;
     expect(text).not.toContain(token);
-    expect(text).not.toContain(vault.rootToken);
+    expect(text).not.toContain(vault().rootToken);
   });
 
   it("an unknown key → KEY_NOT_FOUND (Vault's 400 'encryption key not found')", async () => {
@@ -84,52 +53,52 @@ describe("the error table, one code per Vault answer", () => {
   it("an unknown mount → KEY_NOT_FOUND (404); encrypting under a missing key without `create` → KEY_ACCESS_DENIED", async () => {
     const name = unique("m");
     const wrongMount = createVaultTransitKek({
-      key: `vault-transit://${vault.hostPort}/no-such-mount/keys/${name}`,
+      key: `vault-transit://${vault().hostPort}/no-such-mount/keys/${name}`,
       tls: false,
-      token: vault.rootToken,
+      token: vault().rootToken,
     });
     await expectCode(wrongMount.wrap(randomBytes(32), CONTEXT), "KEY_NOT_FOUND");
-    vault.setPolicy("encrypt-any", [{ path: "transit/encrypt/*", capabilities: ["update"] }]);
+    vault().setPolicy("encrypt-any", [{ path: "transit/encrypt/*", capabilities: ["update"] }]);
     const writer = kekFor(unique("never-created"), {
-      token: vault.createToken({ policies: ["encrypt-any"] }).token,
+      token: vault().createToken({ policies: ["encrypt-any"] }).token,
     });
     await expectCode(writer.wrap(randomBytes(32), CONTEXT), "KEY_ACCESS_DENIED");
   });
 
   it("429 → KMS_THROTTLED (retryable); with retries the Retry-After is honoured and the call succeeds", async () => {
     const kek = keyed();
-    vault.faults.inject({ kind: "throttle", operation: "Encrypt" });
+    vault().faults.inject({ kind: "throttle", operation: "Encrypt" });
     const error = await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_THROTTLED");
     expect(error.retryable).toBe(true);
     const patient = keyed({ maxRetries: 2 });
-    vault.faults.inject({ kind: "throttle", operation: "Encrypt", delayMs: 0 }, 2);
+    vault().faults.inject({ kind: "throttle", operation: "Encrypt", delayMs: 0 }, 2);
     await patient.wrap(randomBytes(32), CONTEXT);
-    expect(vault.faults.pending).toBe(0);
+    expect(vault().faults.pending).toBe(0);
   });
 
   it("5xx → KMS_UNAVAILABLE; a sealed Vault → KMS_UNAVAILABLE saying so", async () => {
     const kek = keyed();
-    vault.faults.inject({ kind: "unavailable", operation: "Encrypt" });
+    vault().faults.inject({ kind: "unavailable", operation: "Encrypt" });
     await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
     const patient = keyed({ maxRetries: 3 });
-    vault.seal();
+    vault().seal();
     try {
       const sealed = await expectCode(patient.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
       expect(sealed.message).toContain("sealed");
       expect(sealed.cause).toMatchObject({ status: 503, errors: ["Vault is sealed"] });
     } finally {
-      vault.unseal();
+      vault().unseal();
     }
   });
 
   it("a dropped connection → KMS_UNAVAILABLE; a deadline → KMS_UNAVAILABLE; an abort mid-call → ABORTED", async () => {
     const kek = keyed();
-    vault.faults.inject({ kind: "reset", operation: "Encrypt" });
+    vault().faults.inject({ kind: "reset", operation: "Encrypt" });
     await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
     const hurried = keyed({ deadlineMs: 50 });
-    vault.faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
+    vault().faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
     await expectCode(hurried.wrap(randomBytes(32), CONTEXT), "KMS_UNAVAILABLE");
-    vault.faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
+    vault().faults.inject({ kind: "latency", operation: "Encrypt", delayMs: 1000 });
     const started = Date.now();
     await expectCode(kek.wrap(randomBytes(32), CONTEXT, { signal: AbortSignal.timeout(50) }), "ABORTED");
     expect(Date.now() - started).toBeLessThan(900);
@@ -143,12 +112,12 @@ describe("the error table, one code per Vault answer", () => {
     body[20]! ^= 1;
     const damaged = new Uint8Array(Buffer.from(`vault:v1:${body.toString("base64")}`, "latin1"));
     await expectCode(kek.unwrap({ ...entryOf(kek, wrapped), wrapped: damaged }, CONTEXT), "TAMPERED");
-    vault.calls.reset();
+    vault().calls.reset();
     for (const bad of ["vault:v1:", "vault:v0:AAAA", "vault:vX:AAAA", "v1:AAAA", "vault:v1:AA AA"]) {
       const entry = { ...entryOf(kek, wrapped), wrapped: new Uint8Array(Buffer.from(bad, "latin1")) };
       await expectCode(kek.unwrap(entry, CONTEXT), "MALFORMED");
     }
-    expect(vault.calls.count("Decrypt")).toBe(0);
+    expect(vault().calls.count("Decrypt")).toBe(0);
     const other = keyed();
     await expectCode(other.unwrap(entryOf(kek, wrapped), CONTEXT), "KEY_ID_MISMATCH");
   });
@@ -163,7 +132,7 @@ describe("the error table, one code per Vault answer", () => {
     const error = await expectCode(kek.unwrap(short, CONTEXT), "TAMPERED");
     expect(error.cause).toMatchObject({ errors: ["invalid ciphertext length"] });
     const name = unique("rsa");
-    vault.createKey(name, { type: "rsa-2048" });
+    vault().createKey(name, { type: "rsa-2048" });
     const rsa = kekFor(name, { keyType: "rsa-2048" });
     const wrapped = await rsa.wrap(randomBytes(32), CONTEXT);
     const body = Buffer.from(
@@ -181,11 +150,11 @@ describe("the error table, one code per Vault answer", () => {
 
   it("a version retired by min_decryption_version → KEY_DISABLED naming it", async () => {
     const name = unique("minver");
-    vault.createKey(name);
+    vault().createKey(name);
     const kek = kekFor(name);
     const v1 = await kek.wrap(randomBytes(32), CONTEXT);
-    vault.rotateKey(name);
-    vault.configureKey(name, { minDecryptionVersion: 2 });
+    vault().rotateKey(name);
+    vault().configureKey(name, { minDecryptionVersion: 2 });
     const error = await expectCode(kek.unwrap(entryOf(kek, v1), CONTEXT), "KEY_DISABLED");
     expect(error.message).toContain("min_decryption_version");
   });

@@ -4,21 +4,12 @@ import {
   createKeyUriRegistry,
   DEFAULT_LIMITS,
   decrypt,
-  type EnvelopeError,
-  type ErrorCode,
   encrypt,
-  isEnvelopeError,
-  type KeyEncryptionKey,
   rewrap,
 } from "@kms-envelope/core";
 import { decodeHeader } from "@kms-envelope/core/format";
-import {
-  type CreateTransitKeyOptions,
-  type PolicyRule,
-  startVaultTransitEmulator,
-  type VaultTransitEmulator,
-} from "@kms-envelope/emulators/vault";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { CreateTransitKeyOptions, PolicyRule } from "@kms-envelope/emulators/vault";
+import { describe, expect, it } from "vitest";
 import {
   createVaultTransitKek,
   hcvaultUriProvider,
@@ -26,34 +17,25 @@ import {
   type VaultTransitKekOptions,
   vaultTransitUriProvider,
 } from "../src/index.js";
+import { CONTEXT, entryOf, expectCode, unique, useVaultEmulator } from "./helpers.js";
 
-let vault: VaultTransitEmulator;
-beforeAll(async () => {
-  vault = await startVaultTransitEmulator();
-});
-afterAll(() => vault.close());
-beforeEach(() => {
-  vault.faults.clear();
-  vault.calls.reset();
-});
+const vault = useVaultEmulator();
 
-const CONTEXT = { tenant: "acme" };
-const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
-const uri = (name: string, mount = "transit") => `vault-transit://${vault.hostPort}/${mount}/keys/${name}`;
+const uri = (name: string, mount = "transit") => `vault-transit://${vault().hostPort}/${mount}/keys/${name}`;
 
 /** A fresh key and a KEK on it with a token holding exactly `capabilities` (all transit verbs by default). */
 function setup(
   options: { key?: CreateTransitKeyOptions; verbs?: string[]; kek?: Partial<VaultTransitKekOptions> } = {},
 ) {
   const name = unique("k");
-  vault.createKey(name, options.key);
+  vault().createKey(name, options.key);
   const verbs = options.verbs ?? ["encrypt", "decrypt", "rewrap", "datakey/plaintext"];
   const policy = unique("p");
-  vault.setPolicy(
+  vault().setPolicy(
     policy,
     verbs.map((verb): PolicyRule => ({ path: `transit/${verb}/${name}`, capabilities: ["update"] })),
   );
-  const token = vault.createToken({ policies: [policy] }).token;
+  const token = vault().createToken({ policies: [policy] }).token;
   const kek = createVaultTransitKek({
     key: uri(name),
     tls: false,
@@ -66,38 +48,18 @@ function setup(
   return { name, kek, token };
 }
 
-async function failure(promise: Promise<unknown>): Promise<EnvelopeError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isEnvelopeError(error)) throw new Error(`expected an EnvelopeError, got ${String(error)}`);
-  return error;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<EnvelopeError> {
-  const error = await failure(promise);
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
-
 /** The envelope's first wrapped-key entry, bytes included (inspect() gives only their length). */
 const firstEntry = (envelope: Uint8Array) => decodeHeader(envelope, DEFAULT_LIMITS).wrappedKeys[0]!;
 const versionIn = (envelope: Uint8Array) => transitKeyVersion(firstEntry(envelope).wrapped);
-
-const entryOf = (kek: KeyEncryptionKey, wrapped: { keyId: string; wrapped: Uint8Array }) => ({
-  provider: kek.provider,
-  ...wrapped,
-});
 
 describe("key ids and URIs", () => {
   it("records the canonical host:port/mount/keys/name, the same for vault-transit:// and hcvault://", async () => {
     const { name, kek, token } = setup();
     expect(kek.provider).toBe("vault-transit");
-    expect(kek.keyId).toBe(`${vault.hostPort}/transit/keys/${name}`);
+    expect(kek.keyId).toBe(`${vault().hostPort}/transit/keys/${name}`);
     const registry = createKeyUriRegistry([vaultTransitUriProvider, hcvaultUriProvider]);
     const settings = { token, tls: false, maxRetries: 0 };
-    const viaAlias = await registry.open(`hcvault://${vault.hostPort}/transit/keys/${name}`, {
+    const viaAlias = await registry.open(`hcvault://${vault().hostPort}/transit/keys/${name}`, {
       hcvault: settings,
     });
     expect(viaAlias.keyId).toBe(kek.keyId);
@@ -162,12 +124,12 @@ describe("key ids and URIs", () => {
 
   it("reads derived=true and type= from the URI query", async () => {
     const name = unique("q");
-    vault.createKey(name, { derived: true });
+    vault().createKey(name, { derived: true });
     const registry = createKeyUriRegistry([vaultTransitUriProvider]);
     const kek = await registry.open(`${uri(name)}?derived=true`, {
-      "vault-transit": { token: vault.rootToken, tls: false },
+      "vault-transit": { token: vault().rootToken, tls: false },
     });
-    expect(kek.keyId).toBe(`${vault.hostPort}/transit/keys/${name}`);
+    expect(kek.keyId).toBe(`${vault().hostPort}/transit/keys/${name}`);
     const wrapped = await kek.wrap(randomBytes(32), CONTEXT);
     await kek.unwrap(entryOf(kek, wrapped), CONTEXT);
   });
@@ -195,13 +157,13 @@ describe("context binding per key type", () => {
 
   it("a key configured with the wrong type or derivation fails with INVALID_ARGUMENT naming the fix", async () => {
     const derivedName = unique("d");
-    vault.createKey(derivedName, { derived: true });
-    const notDerived = createVaultTransitKek({ key: uri(derivedName), tls: false, token: vault.rootToken });
+    vault().createKey(derivedName, { derived: true });
+    const notDerived = createVaultTransitKek({ key: uri(derivedName), tls: false, token: vault().rootToken });
     const error = await expectCode(notDerived.wrap(randomBytes(32), CONTEXT), "INVALID_ARGUMENT");
     expect(error.message).toContain("derived: true");
     const rsaName = unique("r");
-    vault.createKey(rsaName, { type: "rsa-2048" });
-    const asAead = createVaultTransitKek({ key: uri(rsaName), tls: false, token: vault.rootToken });
+    vault().createKey(rsaName, { type: "rsa-2048" });
+    const asAead = createVaultTransitKek({ key: uri(rsaName), tls: false, token: vault().rootToken });
     expect((await expectCode(asAead.wrap(randomBytes(32), CONTEXT), "INVALID_ARGUMENT")).message).toContain(
       "keyType",
     );
@@ -215,20 +177,20 @@ describe("versions, rotation, rewrap and min_decryption_version", () => {
     const plaintext = randomBytes(100);
     const old = await encrypt(plaintext, { keyring, context: CONTEXT });
     expect(versionIn(old)).toBe(1);
-    vault.rotateKey(name);
+    vault().rotateKey(name);
     const fresh = await encrypt(plaintext, { keyring, context: CONTEXT });
     expect(versionIn(fresh)).toBe(2);
     expect(Buffer.from((await decrypt(old, { keyring })).plaintext)).toEqual(plaintext);
 
-    vault.calls.reset();
+    vault().calls.reset();
     const moved = await rewrap(old, { from: keyring, to: { add: [kek] } });
     expect(moved.reencrypted).toBe(1);
     expect(moved.unwrapped).toBe(false);
-    expect(vault.calls.count("Rewrap")).toBe(1);
-    expect(vault.calls.count("Decrypt")).toBe(0);
+    expect(vault().calls.count("Rewrap")).toBe(1);
+    expect(vault().calls.count("Decrypt")).toBe(0);
     expect(versionIn(moved.envelope)).toBe(2);
 
-    vault.configureKey(name, { minDecryptionVersion: 2 });
+    vault().configureKey(name, { minDecryptionVersion: 2 });
     const refused = await expectCode(decrypt(old, { keyring }), "NO_USABLE_KEY");
     expect(refused.failures[0]?.error.code).toBe("KEY_DISABLED");
     expect(String(refused.failures[0]?.error.cause)).toContain("disallowed by policy (too old)");
@@ -239,13 +201,13 @@ describe("versions, rotation, rewrap and min_decryption_version", () => {
     const { name, kek } = setup();
     const keyring = createKeyring({ primary: kek });
     const old = await encrypt(randomBytes(5), { keyring, context: CONTEXT });
-    vault.rotateKey(name);
+    vault().rotateKey(name);
     const entry = firstEntry(old);
     expect(await kek.reencrypt?.(entry, CONTEXT)).toBeUndefined();
-    vault.calls.reset();
+    vault().calls.reset();
     const moved = await rewrap(old, { from: keyring, to: { add: [kek] } });
     expect([moved.reencrypted, moved.unwrapped]).toEqual([0, true]);
-    expect(vault.calls.count("Rewrap")).toBe(0);
+    expect(vault().calls.count("Rewrap")).toBe(0);
     expect(versionIn(moved.envelope)).toBe(2);
   });
 
@@ -258,7 +220,7 @@ describe("versions, rotation, rewrap and min_decryption_version", () => {
 
   it("a version newer than the key has is KEY_NOT_FOUND (the key was recreated)", async () => {
     const { name, kek } = setup();
-    vault.rotateKey(name);
+    vault().rotateKey(name);
     const wrapped = await kek.wrap(randomBytes(32), CONTEXT);
     const recreated = setup();
     const moved = { ...entryOf(recreated.kek, wrapped), keyId: recreated.kek.keyId };
@@ -270,17 +232,17 @@ describe("versions, rotation, rewrap and min_decryption_version", () => {
 describe("least privilege", () => {
   it("an encrypt-only token encrypts and cannot decrypt; a decrypt-only token the reverse", async () => {
     const name = unique("lp");
-    vault.createKey(name);
-    vault.setPolicy(`w-${name}`, [{ path: `transit/encrypt/${name}`, capabilities: ["update"] }]);
-    vault.setPolicy(`r-${name}`, [{ path: `transit/decrypt/${name}`, capabilities: ["update"] }]);
+    vault().createKey(name);
+    vault().setPolicy(`w-${name}`, [{ path: `transit/encrypt/${name}`, capabilities: ["update"] }]);
+    vault().setPolicy(`r-${name}`, [{ path: `transit/decrypt/${name}`, capabilities: ["update"] }]);
     const common = { key: uri(name), tls: false, maxRetries: 0 };
     const writer = createVaultTransitKek({
       ...common,
-      token: vault.createToken({ policies: [`w-${name}`] }).token,
+      token: vault().createToken({ policies: [`w-${name}`] }).token,
     });
     const reader = createVaultTransitKek({
       ...common,
-      token: vault.createToken({ policies: [`r-${name}`] }).token,
+      token: vault().createToken({ policies: [`r-${name}`] }).token,
     });
     const envelope = await encrypt(randomBytes(20), {
       keyring: createKeyring({ primary: writer }),
@@ -306,6 +268,6 @@ describe("least privilege", () => {
     const local = setup({ key: { derived: true }, verbs: ["encrypt"], kek: { generateDataKey: false } });
     expect(local.kek.generateDataKey).toBeUndefined();
     await encrypt(randomBytes(1), { keyring: createKeyring({ primary: local.kek }), context: CONTEXT });
-    expect(vault.calls.count("DataKey")).toBe(0);
+    expect(vault().calls.count("DataKey")).toBe(0);
   });
 });

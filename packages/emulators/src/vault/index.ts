@@ -3,13 +3,13 @@ import { once } from "node:events";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { generate } from "selfsigned";
 import {
   type CallCounter,
   createCallCounter,
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { generateLoopbackCertificate } from "../loopback-certificate.js";
 import {
   AccessControl,
   type Capability,
@@ -140,20 +140,9 @@ export async function startVaultTransitEmulator(
   let ca: string | undefined;
   let server: Server;
   if (options.tls === true) {
-    const pems = await generate([{ name: "commonName", value: "kms-envelope Vault emulator" }], {
-      keyType: "ec",
-      curve: "P-256",
-      algorithm: "sha256",
-      notAfterDate: new Date(Date.now() + 7 * 86_400_000),
-      extensions: [
-        { name: "basicConstraints", cA: false },
-        { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-        { name: "extKeyUsage", serverAuth: true },
-        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-      ],
-    });
+    const pems = await generateLoopbackCertificate("kms-envelope Vault emulator");
     ca = pems.cert;
-    server = createHttpsServer({ key: pems.private, cert: pems.cert }, handler(state));
+    server = createHttpsServer(pems, handler(state));
   } else {
     server = createHttpServer(handler(state));
   }
