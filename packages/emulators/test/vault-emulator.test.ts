@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { hkdfSync, randomBytes } from "node:crypto";
 import { request } from "node:https";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startVaultTransitEmulator, type VaultTransitEmulator } from "../src/vault/index.js";
+import { hkdfSha256 } from "../src/vault/transit-key.js";
 
 let vault: VaultTransitEmulator;
 beforeAll(async () => {
@@ -365,5 +366,21 @@ describe("TLS", () => {
     } finally {
       await secure.close();
     }
+  });
+});
+
+describe("key derivation", () => {
+  it("is RFC 5869 HKDF-SHA256 with an empty salt, with no cap on the context length (Go's HKDF has none)", () => {
+    // RFC 5869 test case 3: zero-length salt and info.
+    const okm = hkdfSha256(Buffer.alloc(22, 0x0b), Buffer.alloc(0), 42);
+    expect(okm.toString("hex")).toBe(
+      "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+    );
+    const secret = randomBytes(32);
+    const info = randomBytes(100);
+    expect(hkdfSha256(secret, info, 32)).toEqual(
+      Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), info, 32)),
+    );
+    expect(hkdfSha256(secret, randomBytes(8000), 32).length).toBe(32);
   });
 });

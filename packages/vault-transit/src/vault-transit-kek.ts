@@ -179,6 +179,9 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
   }
 
   function ciphertextText(entry: WrappedKeyEntry): string {
+    if (!(entry?.wrapped instanceof Uint8Array)) {
+      throw new EnvelopeError("INVALID_ARGUMENT", "the entry must have its wrapped bytes as a Uint8Array");
+    }
     const text = Buffer.from(entry.wrapped).toString("latin1");
     if (entry.wrapped.length > MAX_WRAPPED || !CIPHERTEXT.test(text)) {
       throw new EnvelopeError("MALFORMED", `the wrapped key for ${keyId} is not a transit ciphertext`);
@@ -191,6 +194,9 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
     keyId,
 
     async wrap(dek, context, callOptions) {
+      if (!(dek instanceof Uint8Array) || dek.length !== 32) {
+        throw new EnvelopeError("INVALID_ARGUMENT", "wrap takes a 32-byte data key");
+      }
       const plaintext = Buffer.from(dek).toString("base64");
       const data = await transit(
         "Encrypt",
@@ -202,6 +208,9 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
     },
 
     async unwrap(entry, context, callOptions) {
+      if (entry === null || typeof entry !== "object") {
+        throw new EnvelopeError("INVALID_ARGUMENT", "unwrap takes a wrapped-key entry");
+      }
       checkEntryOwner(kek, entry);
       const ciphertext = ciphertextText(entry);
       const data = await transit(

@@ -159,3 +159,15 @@ describe("the error table, one code per Vault answer", () => {
     expect(error.message).toContain("min_decryption_version");
   });
 });
+
+describe("argument checks", () => {
+  it("wrap refuses anything but a 32-byte key, unwrap anything but an entry, before any call", async () => {
+    const kek = keyed();
+    await expectCode(kek.wrap(new Uint8Array(16), CONTEXT), "INVALID_ARGUMENT");
+    await expectCode(kek.wrap("x" as unknown as Uint8Array, CONTEXT), "INVALID_ARGUMENT");
+    await expectCode(kek.unwrap(undefined as never, CONTEXT), "INVALID_ARGUMENT");
+    const noBytes = { provider: kek.provider, keyId: kek.keyId, wrapped: "vault:v1:AAAA" as never };
+    await expectCode(kek.unwrap(noBytes, CONTEXT), "INVALID_ARGUMENT");
+    expect(vault().calls.count("Encrypt") + vault().calls.count("Decrypt")).toBe(0);
+  });
+});

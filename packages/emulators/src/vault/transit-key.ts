@@ -229,7 +229,7 @@ export class TransitKey {
  * HKDF-SHA256 with an empty salt (RFC 5869), written out because Node's
  * hkdfSync caps `info` at 1024 bytes and Go's HKDF, which Vault uses, does not.
  */
-function hkdfSha256(secret: Buffer, info: Buffer, length: number): Buffer {
+export function hkdfSha256(secret: Buffer, info: Buffer, length: number): Buffer {
   const prk = createHmac("sha256", Buffer.alloc(32)).update(secret).digest();
   const blocks: Buffer[] = [];
   let previous = Buffer.alloc(0);
