@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@azure/keyvault-keys";
+import { generate } from "selfsigned";
 import {
   type CallCounter,
   createCallCounter,
   createFaultController,
   type FaultController,
 } from "../faults.js";
-import { generateLoopbackCertificate } from "../loopback-certificate.js";
 import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
 import { type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
 
@@ -98,7 +98,25 @@ export async function startAzureKeyVaultEmulator(
   options: AzureKeyVaultEmulatorOptions = {},
 ): Promise<AzureKeyVaultEmulator> {
   const host = options.host ?? "127.0.0.1";
-  const tls = await generateLoopbackCertificate("kms-envelope Key Vault emulator");
+  const pems = await generate([{ name: "commonName", value: "kms-envelope Key Vault emulator" }], {
+    keyType: "ec",
+    curve: "P-256",
+    algorithm: "sha256",
+    notAfterDate: new Date(Date.now() + 7 * 86_400_000),
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+          { type: 7, ip: "::1" },
+        ],
+      },
+    ],
+  });
 
   const tokens = new Map<string, ReadonlySet<KeyPermission>>();
   const faults = createFaultController();
@@ -113,14 +131,14 @@ export async function startAzureKeyVaultEmulator(
     tenantId: "00000000-0000-0000-0000-000000000001",
     resource,
   };
-  const server = startHttpsServer(state, tls);
+  const server = startHttpsServer(state, { key: pems.private, cert: pems.cert });
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const port = listeningPort(server);
   const servers = [server];
   if (host === "localhost") {
     // "localhost" may resolve to ::1 first: answer there too, on the same port, when the host has IPv6.
-    const v6 = startHttpsServer(state, tls);
+    const v6 = startHttpsServer(state, { key: pems.private, cert: pems.cert });
     const listening = await new Promise<boolean>((done) => {
       v6.once("error", () => done(false));
       v6.listen(port, "::1", () => done(true));
@@ -154,13 +172,13 @@ export async function startAzureKeyVaultEmulator(
       disableChallengeResourceVerification: true,
       retryOptions: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 100 },
       ...overrides,
-      tlsOptions: { ca: tls.cert, ...overrides.tlsOptions },
+      tlsOptions: { ca: pems.cert, ...overrides.tlsOptions },
     };
   }
 
   return {
     vaultUrl,
-    ca: tls.cert,
+    ca: pems.cert,
     credential,
     credentialWith,
     clientOptions,
