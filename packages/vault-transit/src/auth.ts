@@ -92,7 +92,50 @@ async function readSecretFile(path: string, what: string): Promise<string> {
 
 const json = (value: Record<string, unknown>) => Buffer.from(JSON.stringify(value));
 
+/** A login object from code or a config file: known string fields only, required ones present. */
+function checkLogin(value: unknown, name: string, fields: Record<string, boolean>): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== "object") {
+    throw new EnvelopeError("INVALID_ARGUMENT", `${name} must be an object`);
+  }
+  for (const [field, item] of Object.entries(value)) {
+    if (!(field in fields)) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `unknown ${name} field "${field}" (known: ${Object.keys(fields).join(", ")})`,
+      );
+    }
+    if (item !== undefined && (typeof item !== "string" || item === "")) {
+      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} must be a non-empty string`);
+    }
+  }
+  for (const [field, required] of Object.entries(fields)) {
+    if (required && (value as Record<string, unknown>)[field] === undefined) {
+      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} is required`);
+    }
+  }
+}
+
 export function createTokenSource(options: VaultAuthOptions): TokenSource {
+  checkLogin(options.appRole, "appRole", {
+    roleId: true,
+    secretId: false,
+    secretIdFile: false,
+    mount: false,
+  });
+  checkLogin(options.kubernetes, "kubernetes", { role: true, jwtFile: false, mount: false });
+  if (
+    options.appRole !== undefined &&
+    (options.appRole.secretId === undefined) === (options.appRole.secretIdFile === undefined)
+  ) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "appRole needs exactly one of secretId and secretIdFile");
+  }
+  for (const name of ["token", "tokenFile"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new EnvelopeError("INVALID_ARGUMENT", `${name} must be a non-empty string`);
+    }
+  }
   const token = options.token ?? (options.tokenFile === undefined ? process.env.VAULT_TOKEN : undefined);
   if (
     token !== undefined &&

@@ -1,9 +1,4 @@
-import {
-  EnvelopeError,
-  type KeyUriOpenOptions,
-  type KeyUriProvider,
-  readOpenOptions,
-} from "@kms-envelope/core";
+import { type KeyUriOpenOptions, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
 import type { AppRoleLogin, KubernetesLogin } from "./auth.js";
 import { parseTransitKeyId, type TransitKeyType } from "./key-id.js";
 import { createVaultTransitKek, VAULT_TRANSIT_PROVIDER } from "./vault-transit-kek.js";
@@ -44,39 +39,13 @@ export interface VaultTransitUriOptions {
   deadlineMs?: number;
 }
 
-function checkLogin(value: unknown, name: string, fields: Record<string, boolean>): void {
-  if (value === undefined) return;
-  for (const [field, item] of Object.entries(value as Record<string, unknown>)) {
-    if (!(field in fields)) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `unknown ${name} field "${field}" (known: ${Object.keys(fields).join(", ")})`,
-      );
-    }
-    if (item !== undefined && typeof item !== "string") {
-      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} must be a string`);
-    }
-  }
-  for (const [field, required] of Object.entries(fields)) {
-    if (required && typeof (value as Record<string, unknown>)[field] !== "string") {
-      throw new EnvelopeError("INVALID_ARGUMENT", `${name}.${field} is required`);
-    }
-  }
-}
-
 function makeProvider(scheme: string): KeyUriProvider {
   return Object.freeze({
     scheme,
     provider: VAULT_TRANSIT_PROVIDER,
     open(location: string, options: KeyUriOpenOptions) {
       const read = readOpenOptions(scheme, options, SPEC);
-      checkLogin(read.appRole, "appRole", {
-        roleId: true,
-        secretId: false,
-        secretIdFile: false,
-        mount: false,
-      });
-      checkLogin(read.kubernetes, "kubernetes", { role: true, jwtFile: false, mount: false });
+      // appRole / kubernetes objects are checked field by field where the KEK is made.
       return createVaultTransitKek({
         ...(read as VaultTransitUriOptions),
         key: location,

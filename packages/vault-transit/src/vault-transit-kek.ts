@@ -93,6 +93,10 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
   const { location, query } = splitKeyOption(options.key);
   const namespace = options.namespace ?? process.env.VAULT_NAMESPACE ?? "";
   const id: TransitKeyId = parseTransitKeyId(location, namespace);
+  for (const [name, value] of query) {
+    const known = (name === "derived" && (value === "true" || value === "false")) || name === "type";
+    if (!known) throw new EnvelopeError("INVALID_ARGUMENT", `unknown key URI parameter "${name}=${value}"`);
+  }
   const keyType = options.keyType ?? (query.get("type") as TransitKeyType | null) ?? "aes256-gcm96";
   if (!TRANSIT_KEY_TYPES.includes(keyType)) {
     throw new EnvelopeError("INVALID_ARGUMENT", `unsupported transit key type "${String(keyType)}"`);

@@ -97,6 +97,8 @@ describe("key ids and URIs", () => {
       "vault-transit://https://host/transit/keys/k",
       "vault-transit://host/transit/keys/bad name",
       "vault-transit://user@host/transit/keys/k",
+      "vault-transit://host/transit/keys/k?derived=yes",
+      "vault-transit://host/transit/keys/k?namespace=a",
     ];
     for (const key of bad) {
       await expectCode(
@@ -120,6 +122,20 @@ describe("key ids and URIs", () => {
       "INVALID_ARGUMENT",
     );
     await expectCode(createKeyUriRegistry().open("hcvault://host/transit/keys/k"), "PROVIDER_NOT_INSTALLED");
+    for (const bad of [
+      { appRole: { roleId: "r" } },
+      { appRole: { roleId: "r", secretId: "s", secretIdFile: "f" } },
+      { appRole: { roleId: "r", secretId: "s", role: "typo" } },
+      { kubernetes: { jwtFile: "f" } },
+      { token: "" },
+    ]) {
+      await expectCode(
+        Promise.resolve().then(() =>
+          createVaultTransitKek({ key: "v.example.com/transit/keys/k", ...(bad as object) }),
+        ),
+        "INVALID_ARGUMENT",
+      );
+    }
   });
 
   it("reads derived=true and type= from the URI query", async () => {
