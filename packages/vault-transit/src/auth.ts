@@ -136,15 +136,7 @@ export function createTokenSource(options: VaultAuthOptions): TokenSource {
       throw new EnvelopeError("INVALID_ARGUMENT", `${name} must be a non-empty string`);
     }
   }
-  const token = options.token ?? (options.tokenFile === undefined ? process.env.VAULT_TOKEN : undefined);
-  if (
-    token !== undefined &&
-    token !== "" &&
-    options.appRole === undefined &&
-    options.kubernetes === undefined
-  ) {
-    return staticToken(token, options.renewToken === true);
-  }
+  if (options.token !== undefined) return staticToken(options.token, options.renewToken === true);
   if (options.tokenFile !== undefined) return tokenFile(options.tokenFile);
   if (options.appRole !== undefined) {
     const role = options.appRole;
@@ -159,6 +151,10 @@ export function createTokenSource(options: VaultAuthOptions): TokenSource {
       role: role.role,
       jwt: await readSecretFile(role.jwtFile ?? DEFAULT_KUBERNETES_JWT, "Kubernetes service-account token"),
     }));
+  }
+  const fromEnvironment = process.env.VAULT_TOKEN;
+  if (fromEnvironment !== undefined && fromEnvironment !== "") {
+    return staticToken(fromEnvironment, options.renewToken === true);
   }
   throw new EnvelopeError(
     "INVALID_ARGUMENT",

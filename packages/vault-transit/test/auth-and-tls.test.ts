@@ -54,6 +54,12 @@ describe("tokens", () => {
   it("VAULT_TOKEN is used when no credential is passed; none at all is INVALID_ARGUMENT", async () => {
     process.env.VAULT_TOKEN = vault.createToken({ policies: ["use-all"] }).token;
     await roundTrip(kekFor({}));
+    // Any credential passed in code wins over VAULT_TOKEN; an explicit token wins over a login.
+    await expectCode(kekFor({ token: "hvs.unknown" }).wrap(randomBytes(32), CONTEXT), "KEY_ACCESS_DENIED");
+    const { roleId } = vault.addAppRole({ policies: ["use-all"] });
+    const both = kekFor({ token: process.env.VAULT_TOKEN, appRole: { roleId, secretId: "wrong" } });
+    await roundTrip(both);
+    expect(vault.calls.count("Login")).toBe(0);
     delete process.env.VAULT_TOKEN;
     await expectCode(
       Promise.resolve().then(() => kekFor({})),
