@@ -384,3 +384,63 @@ describe("key derivation", () => {
     expect(hkdfSha256(secret, randomBytes(8000), 32).length).toBe(32);
   });
 });
+
+describe("saved keys", () => {
+  it("a snapshot restores every key (AEAD, derived, RSA; versions and config) in a new emulator", async () => {
+    let changes = 0;
+    const first = await startVaultTransitEmulator({ rootToken: "dev-root", onKeysChanged: () => changes++ });
+    const sealed: Record<string, string> = {};
+    try {
+      first.createKey("aes", { namespace: "team-a", mount: "eu/transit" });
+      first.createKey("derived", { derived: true });
+      first.createKey("rsa", { type: "rsa-2048" });
+      first.rotateKey("derived");
+      first.configureKey("derived", { minDecryptionVersion: 2, deletionAllowed: true });
+      expect(changes).toBe(5);
+      const post = async (path: string, body: Record<string, unknown>, namespace?: string) => {
+        const headers: Record<string, string> = { "X-Vault-Token": "dev-root" };
+        if (namespace !== undefined) headers["X-Vault-Namespace"] = namespace;
+        const answer = await fetch(`${first.address}/v1/${path}`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+        });
+        return ((await answer.json()) as { data: { ciphertext: string } }).data.ciphertext;
+      };
+      sealed.aes = await post("eu/transit/encrypt/aes", { plaintext: b64("a") }, "team-a");
+      sealed.derived = await post("transit/encrypt/derived", { plaintext: b64("d"), context: b64("c") });
+      sealed.rsa = await post("transit/encrypt/rsa", { plaintext: b64("r") });
+      expect(changes).toBe(8);
+    } finally {
+      await first.close();
+    }
+    const snapshot = JSON.parse(JSON.stringify(first.snapshotKeys()));
+    const second = await startVaultTransitEmulator({ rootToken: "dev-root", keys: snapshot });
+    try {
+      const post = async (path: string, body: Record<string, unknown>) => {
+        const answer = await fetch(`${second.address}/v1/${path}`, {
+          method: "POST",
+          headers: { "X-Vault-Token": "dev-root" },
+          body: JSON.stringify(body),
+        });
+        return (await answer.json()) as { data?: { plaintext: string } };
+      };
+      expect((await post("team-a/eu/transit/decrypt/aes", { ciphertext: sealed.aes })).data?.plaintext).toBe(
+        b64("a"),
+      );
+      const derived = await post("transit/decrypt/derived", {
+        ciphertext: sealed.derived,
+        context: b64("c"),
+      });
+      expect(derived.data?.plaintext).toBe(b64("d"));
+      expect((await post("transit/decrypt/rsa", { ciphertext: sealed.rsa })).data?.plaintext).toBe(b64("r"));
+      expect(second.describeKey("derived")).toMatchObject({
+        latest_version: 2,
+        min_decryption_version: 2,
+        deletion_allowed: true,
+      });
+    } finally {
+      await second.close();
+    }
+  });
+});

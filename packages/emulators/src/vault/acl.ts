@@ -31,6 +31,8 @@ export interface TokenSpec {
   ttlMs?: number | undefined;
   renewable?: boolean | undefined;
   root?: boolean | undefined;
+  /** The token's value (default: a random hvs.… string). */
+  token?: string | undefined;
 }
 
 function matches(pattern: string, path: string): boolean {
@@ -66,7 +68,7 @@ export class AccessControl {
   createToken(spec: TokenSpec = {}): EmulatedToken {
     const ttlMs = spec.ttlMs ?? 0;
     const token: EmulatedToken = {
-      token: `hvs.${randomBytes(18).toString("base64url")}`,
+      token: spec.token ?? `hvs.${randomBytes(18).toString("base64url")}`,
       accessor: randomBytes(12).toString("base64url"),
       namespace: spec.namespace ?? "",
       policies: spec.policies ?? [],

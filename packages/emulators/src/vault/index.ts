@@ -18,16 +18,44 @@ import {
   type TokenSpec,
 } from "./acl.js";
 import { type AuthMount, handler, type VaultState } from "./server.js";
-import { TransitKey, type TransitKeyConfig, type TransitKeyType } from "./transit-key.js";
+import {
+  TransitKey,
+  type TransitKeyConfig,
+  type TransitKeySnapshot,
+  type TransitKeyType,
+} from "./transit-key.js";
 import type { TransitMount } from "./transit-routes.js";
 
-export type { Capability, EmulatedToken, PolicyRule, TokenSpec, TransitKeyConfig, TransitKeyType };
+export type {
+  Capability,
+  EmulatedToken,
+  PolicyRule,
+  TokenSpec,
+  TransitKeyConfig,
+  TransitKeySnapshot,
+  TransitKeyType,
+};
 
 export interface VaultTransitEmulatorOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number | undefined;
   /** Serve HTTPS with a certificate generated at start (its PEM is `ca`). Default false: plain HTTP. */
   tls?: boolean | undefined;
+  /** The root token's value, like `vault server -dev -dev-root-token-id` (default: random). */
+  rootToken?: string | undefined;
+  /** Keys to start with (from `snapshotKeys()` of an earlier run). */
+  keys?: VaultKeysSnapshot | undefined;
+  /** Called after every request or method that may have changed a key: save `snapshotKeys()` there. */
+  onKeysChanged?: (() => void) | undefined;
+}
+
+/** Every transit key of every namespace and mount, key material included (development only). */
+export interface VaultKeysSnapshot {
+  readonly mounts: readonly {
+    readonly namespace: string;
+    readonly mount: string;
+    readonly keys: readonly TransitKeySnapshot[];
+  }[];
 }
 
 /** Where a key, mount or role lives. */
@@ -75,6 +103,8 @@ export interface VaultTransitEmulator {
   addAppRole(options?: LoginRoleOptions): { roleId: string; secretId: string };
   /** A Kubernetes auth role that accepts exactly `jwt` (the emulator makes no TokenReview call). */
   addKubernetesRole(role: string, jwt: string, options?: LoginRoleOptions): void;
+  /** Every key of every mount, for a state file; `keys` of a later start restores them. */
+  snapshotKeys(): VaultKeysSnapshot;
   /** Sealed: every API path but sys/health and sys/seal-status answers 503 "Vault is sealed". */
   seal(): void;
   unseal(): void;
@@ -108,8 +138,9 @@ export async function startVaultTransitEmulator(
     acl: new AccessControl(),
     faults: createFaultController(),
     calls: createCallCounter(),
+    onKeysChanged: options.onKeysChanged ?? (() => {}),
   };
-  const root = state.acl.createToken({ root: true });
+  const root = state.acl.createToken({ root: true, token: options.rootToken });
 
   const namespaceOf = (value: string | undefined) => {
     const namespace = (value ?? "").replace(/^\/+|\/+$/g, "");
@@ -136,6 +167,15 @@ export async function startVaultTransitEmulator(
     return { namespace, mount };
   };
   mountOf();
+  for (const saved of options.keys?.mounts ?? []) {
+    const mount = mountOf({ namespace: saved.namespace, mount: saved.mount });
+    for (const key of saved.keys) mount.set(key.name, TransitKey.restore(key));
+  }
+  /** Direct changes (createKey, rotateKey, configureKey) are saved like requests. */
+  const changed = <T>(result: T): T => {
+    state.onKeysChanged();
+    return result;
+  };
 
   let ca: string | undefined;
   let server: Server;
@@ -162,10 +202,20 @@ export async function startVaultTransitEmulator(
       const mount = mountOf(keyOptions);
       if (!mount.has(name)) {
         mount.set(name, new TransitKey(name, keyOptions.type ?? "aes256-gcm96", keyOptions.derived ?? false));
+        changed(undefined);
       }
     },
-    rotateKey: (name, location) => keyOf(name, location).rotate(),
-    configureKey: (name, config, location) => keyOf(name, location).configure(config),
+    rotateKey: (name, location) => changed(keyOf(name, location).rotate()),
+    configureKey: (name, config, location) => changed(keyOf(name, location).configure(config)),
+    snapshotKeys: () => ({
+      mounts: [...state.mounts].flatMap(([namespace, mounts]) =>
+        [...mounts].map(([mount, keys]) => ({
+          namespace,
+          mount,
+          keys: [...keys.values()].map((key) => key.snapshot()),
+        })),
+      ),
+    }),
     describeKey: (name, location) => keyOf(name, location).describe(),
     addAppRole(role = {}) {
       const { mount } = authMountOf("approle", role);

@@ -32,6 +32,8 @@ export interface VaultState {
   readonly acl: AccessControl;
   readonly faults: FaultController;
   readonly calls: CallCounter;
+  /** Called after each request that may have changed a key (a state file saves then). */
+  onKeysChanged: () => void;
 }
 
 interface Route {
@@ -48,6 +50,8 @@ interface Reply {
 }
 
 const MAX_BODY = 1 << 20;
+/** Operations that can create, change or delete a key (encrypt may create one). */
+const KEY_CHANGES = new Set(["CreateKey", "RotateKey", "ConfigKey", "DeleteKey", "Encrypt"]);
 const trimSlashes = (value: string) => value.replace(/^\/+|\/+$/g, "");
 const within = (path: string, prefix: string) =>
   prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
@@ -124,6 +128,7 @@ async function serve(state: VaultState, req: IncomingMessage, res: ServerRespons
   }
   const reply = route!.handle(body, token);
   state.calls.record(route!.operation);
+  if (KEY_CHANGES.has(route!.operation)) state.onKeysChanged();
   if (reply.data === undefined && reply.auth === undefined) {
     send(res, 204, undefined);
     return;

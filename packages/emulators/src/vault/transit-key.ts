@@ -3,6 +3,8 @@ import {
   createCipheriv,
   createDecipheriv,
   createHmac,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   privateDecrypt,
@@ -37,6 +39,17 @@ interface KeyVersion {
   readonly rsa?: { readonly publicKey: KeyObject; readonly privateKey: KeyObject };
 }
 
+/** A key as a state file keeps it. */
+export interface TransitKeySnapshot {
+  readonly name: string;
+  readonly type: TransitKeyType;
+  readonly derived: boolean;
+  readonly minDecryptionVersion: number;
+  readonly minEncryptionVersion: number;
+  readonly deletionAllowed: boolean;
+  readonly versions: readonly { readonly created: number; readonly material: string }[];
+}
+
 export interface TransitKeyConfig {
   minDecryptionVersion?: number | undefined;
   minEncryptionVersion?: number | undefined;
@@ -59,11 +72,53 @@ export class TransitKey {
     readonly name: string,
     readonly type: TransitKeyType,
     readonly derived: boolean,
+    /** Restoring a saved key: its versions instead of a fresh first one. */
+    restored?: TransitKeySnapshot,
   ) {
     if (derived && !isAead(type)) {
       throw badRequest(`key derivation and convergent encryption not supported for keys of type ${type}`);
     }
-    this.rotate();
+    if (restored === undefined) {
+      this.rotate();
+      return;
+    }
+    for (const version of restored.versions) {
+      const material = Buffer.from(version.material, "base64");
+      if (isAead(type)) {
+        this.versions.push({ created: version.created, secret: material });
+      } else {
+        const privateKey = createPrivateKey({ key: material, format: "der", type: "pkcs8" });
+        this.versions.push({
+          created: version.created,
+          rsa: { privateKey, publicKey: createPublicKey(privateKey) },
+        });
+      }
+    }
+    this.minDecryptionVersion = restored.minDecryptionVersion;
+    this.minEncryptionVersion = restored.minEncryptionVersion;
+    this.deletionAllowed = restored.deletionAllowed;
+  }
+
+  static restore(snapshot: TransitKeySnapshot): TransitKey {
+    return new TransitKey(snapshot.name, snapshot.type, snapshot.derived, snapshot);
+  }
+
+  /** Everything the key holds, key material included (base64; RSA as PKCS#8 DER), for a state file. */
+  snapshot(): TransitKeySnapshot {
+    return {
+      name: this.name,
+      type: this.type,
+      derived: this.derived,
+      minDecryptionVersion: this.minDecryptionVersion,
+      minEncryptionVersion: this.minEncryptionVersion,
+      deletionAllowed: this.deletionAllowed,
+      versions: this.versions.map((version) => ({
+        created: version.created,
+        material: (
+          version.secret ?? version.rsa!.privateKey.export({ format: "der", type: "pkcs8" })
+        ).toString("base64"),
+      })),
+    };
   }
 
   get latestVersion(): number {
