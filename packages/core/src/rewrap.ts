@@ -13,6 +13,7 @@ import { type KeyEncryptionKey, kekMatches } from "./kek.js";
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { unlockHeader } from "./unlock.js";
+import { checkRewrapOptions, requireEnvelope } from "./validate.js";
 
 export type WrappedKeyId = Pick<WrappedKeyEntry, "provider" | "keyId">;
 
@@ -196,6 +197,8 @@ export async function rewrapHeader(
  * `rewrapStream` / `rewrapWebStream`.
  */
 export async function rewrap(envelope: Uint8Array | string, options: RewrapOptions): Promise<RewrapResult> {
+  requireEnvelope(envelope, "rewrap");
+  checkRewrapOptions(options, "rewrap");
   const bytes = toEnvelopeBytes(envelope);
   const header = decodeHeader(bytes, resolveLimits(options.limits));
   const { header: newHeader, report } = await rewrapHeader(header, options);

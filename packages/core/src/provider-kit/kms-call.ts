@@ -1,4 +1,5 @@
 import { EnvelopeError, type ErrorCode, isAbortError, isEnvelopeError, throwIfAborted } from "../errors.js";
+import { invalid, requireObject, requireString } from "../validate.js";
 import { stripRequestData } from "./strip-cause.js";
 import { untilAborted } from "./until-aborted.js";
 
@@ -48,7 +49,10 @@ export type KmsCall = <T>(
  * stripRequestData). An `EnvelopeError` thrown inside `run` passes unchanged.
  */
 export function createKmsCaller(options: KmsCallerOptions): KmsCall {
+  requireObject(options, "createKmsCaller");
   const { service, classify, deadlineMs } = options;
+  requireString(service, "createKmsCaller", "service");
+  if (typeof classify !== "function") invalid("createKmsCaller", "classify must be a function");
   if (deadlineMs !== undefined && !(Number.isSafeInteger(deadlineMs) && deadlineMs > 0)) {
     throw new EnvelopeError("INVALID_ARGUMENT", "deadlineMs must be a positive integer");
   }
@@ -88,11 +92,18 @@ export function kmsError(
   error: unknown,
   classify: KmsErrorTable,
 ): EnvelopeError {
+  requireString(service, "kmsError", "service");
+  requireString(operation, "kmsError", "operation");
+  requireString(keyId, "kmsError", "keyId");
+  if (typeof classify !== "function") invalid("kmsError", "classify must be a function");
   if (isEnvelopeError(error)) return error;
   const cause = stripRequestData(error);
-  if (isAbortError(error))
+  const known = classify(error, operation);
+  // An abort the table does not place (a table may call the SDK's TimeoutError KMS_UNAVAILABLE).
+  if (known === undefined && isAbortError(error)) {
     return new EnvelopeError("ABORTED", `${service} ${operation} was aborted`, { cause });
-  const failure = classify(error, operation) ?? { code: "KMS_ERROR" };
+  }
+  const failure = known ?? { code: "KMS_ERROR" };
   const detail = failure.detail ?? (error instanceof Error ? error.name : typeof error);
   return new EnvelopeError(failure.code, `${service} ${operation} with ${keyId} failed: ${detail}`, {
     cause,

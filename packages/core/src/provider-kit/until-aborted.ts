@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { invalid, optionalSignal } from "../validate.js";
 
 /**
  * Waits for `promise`, or rejects with `ABORTED` as soon as `signal` fires,
@@ -6,6 +7,10 @@ import { EnvelopeError } from "../errors.js";
  * caller's wait on shared work, or on an SDK call that ignores its signal.
  */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (typeof (promise as { then?: unknown } | null)?.then !== "function") {
+    invalid("untilAborted", "promise must be a Promise");
+  }
+  optionalSignal(signal, "untilAborted");
   if (signal === undefined) return promise;
   const aborted = () => new EnvelopeError("ABORTED", "the operation was aborted", { cause: signal.reason });
   if (signal.aborted) {
