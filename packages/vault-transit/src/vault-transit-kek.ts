@@ -57,7 +57,17 @@ const contextBytes = (context: EncryptionContext) => Buffer.concat([LABEL, canon
 
 /** What a transit ciphertext looks like; anything else is refused before Vault sees it. */
 const CIPHERTEXT = /^vault:v[1-9]\d{0,8}:[A-Za-z0-9+/]+={0,2}$/;
-const MAX_WRAPPED = 4096;
+/** A `vault:vN:` prefix and printable ASCII after it; the base64 itself is Vault's to judge (TAMPERED). */
+const WRAPPED = /^vault:v[1-9]\d{0,8}:[\x21-\x7e]+$/;
+
+/**
+ * Base64 characters of a ciphertext of a 32-byte DEK: nonce + DEK + tag for
+ * AEAD types (12 + 32 + 16 bytes), one modulus-sized block for RSA-OAEP.
+ */
+function sealedLength(keyType: TransitKeyType): number {
+  const bytes = keyType.startsWith("rsa-") ? Number(keyType.slice("rsa-".length)) / 8 : 60;
+  return 4 * Math.ceil(bytes / 3);
+}
 
 function splitKeyOption(key: string): { location: string; query: URLSearchParams } {
   if (typeof key !== "string") throw new EnvelopeError("INVALID_ARGUMENT", "key must be a string");
@@ -186,9 +196,14 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
     if (!(entry?.wrapped instanceof Uint8Array)) {
       throw new EnvelopeError("INVALID_ARGUMENT", "the entry must have its wrapped bytes as a Uint8Array");
     }
-    const text = Buffer.from(entry.wrapped).toString("latin1");
-    if (entry.wrapped.length > MAX_WRAPPED || !CIPHERTEXT.test(text)) {
-      throw new EnvelopeError("MALFORMED", `the wrapped key for ${keyId} is not a transit ciphertext`);
+    const text = Buffer.from(entry.wrapped.subarray(0, 1024)).toString("latin1");
+    const match = WRAPPED.exec(text);
+    // A cut or padded entry never reaches Vault; a damaged one of the right shape is Vault's to reject.
+    if (match === null || text.length - text.indexOf(":", 7) - 1 !== sealedLength(keyType)) {
+      throw new EnvelopeError(
+        "MALFORMED",
+        `the wrapped key for ${keyId} is not a transit ciphertext of a ${keyType} key`,
+      );
     }
     return text;
   }

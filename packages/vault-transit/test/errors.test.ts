@@ -113,7 +113,16 @@ describe("the error table, one code per Vault answer", () => {
     const damaged = new Uint8Array(Buffer.from(`vault:v1:${body.toString("base64")}`, "latin1"));
     await expectCode(kek.unwrap({ ...entryOf(kek, wrapped), wrapped: damaged }, CONTEXT), "TAMPERED");
     vault().calls.reset();
-    for (const bad of ["vault:v1:", "vault:v0:AAAA", "vault:vX:AAAA", "v1:AAAA", "vault:v1:AA AA"]) {
+    const body80 = "A".repeat(80);
+    for (const bad of [
+      "vault:v1:",
+      "vault:v1:AAAA",
+      `vault:v0:${body80}`,
+      `vault:vX:${body80}`,
+      `v1:${body80}`,
+      `vault:v1:${"A".repeat(39)} ${"A".repeat(40)}`,
+      `vault:v1:${body80}A`,
+    ]) {
       const entry = { ...entryOf(kek, wrapped), wrapped: new Uint8Array(Buffer.from(bad, "latin1")) };
       await expectCode(kek.unwrap(entry, CONTEXT), "MALFORMED");
     }
@@ -122,15 +131,15 @@ describe("the error table, one code per Vault answer", () => {
     await expectCode(other.unwrap(entryOf(kek, wrapped), CONTEXT), "KEY_ID_MISMATCH");
   });
 
-  it("ciphertexts Vault itself rejects → TAMPERED: too short for AES-GCM, damaged under RSA-OAEP", async () => {
+  it("ciphertexts Vault itself rejects → TAMPERED: bad base64 of the right length, damaged under RSA-OAEP", async () => {
     const kek = keyed();
-    const short = {
+    const garbled = {
       provider: kek.provider,
       keyId: kek.keyId,
-      wrapped: new Uint8Array(Buffer.from("vault:v1:AAAA")),
+      wrapped: new Uint8Array(Buffer.from(`vault:v1:${"!".repeat(80)}`)),
     };
-    const error = await expectCode(kek.unwrap(short, CONTEXT), "TAMPERED");
-    expect(error.cause).toMatchObject({ errors: ["invalid ciphertext length"] });
+    const error = await expectCode(kek.unwrap(garbled, CONTEXT), "TAMPERED");
+    expect(error.cause).toMatchObject({ errors: ["invalid ciphertext: could not decode base64"] });
     const name = unique("rsa");
     vault().createKey(name, { type: "rsa-2048" });
     const rsa = kekFor(name, { keyType: "rsa-2048" });

@@ -1,9 +1,8 @@
-import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIsolatedInstall, productionClosure } from "@kms-envelope/conformance";
+import { createIsolatedInstall, productionClosure, runIsolated } from "@kms-envelope/conformance";
 import { createKeyring, encrypt } from "@kms-envelope/core";
 import { startVaultTransitEmulator, type VaultTransitEmulator } from "@kms-envelope/emulators/vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,16 +24,11 @@ describe("a fresh process with only core + vault-transit installed", () => {
   beforeAll(async () => {
     vault = await startVaultTransitEmulator({ tls: true });
     // The published shape: dist + package.json, built now from this checkout.
-    execFileSync(
-      process.execPath,
-      [join(packageDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: packageDir,
-      },
-    );
-    app = createIsolatedInstall([coreDir, packageDir], "kms-envelope-vault-app-");
-    writeFileSync(join(app, "vault-ca.pem"), vault.ca!);
-    writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
+    app = createIsolatedInstall([coreDir, packageDir], {
+      prefix: "kms-envelope-vault-app-",
+      build: true,
+      files: { "decrypt.mjs": CHILD_SCRIPT, "vault-ca.pem": vault.ca! },
+    });
   });
 
   afterAll(async () => {
@@ -51,36 +45,21 @@ describe("a fresh process with only core + vault-transit installed", () => {
     const envelope = await encrypt(plaintext, { keyring: createKeyring({ primary: kek }), context });
     vault.setPolicy("fresh-reader", [{ path: "transit/decrypt/fresh-process", capabilities: ["update"] }]);
     const token = vault.createToken({ policies: ["fresh-reader"] }).token;
-    const output = await new Promise<string>((done, fail) => {
-      const child = execFile(
-        process.execPath,
-        ["decrypt.mjs"],
-        {
-          cwd: app,
-          timeout: 20_000,
-          env: { PATH: process.env.PATH, VAULT_TOKEN: token, VAULT_CACERT: join(app, "vault-ca.pem") },
-        },
-        (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
-      );
-      child.stdin?.end(JSON.stringify({ key, context, envelope: Buffer.from(envelope).toString("base64") }));
+    const output = await runIsolated(app, "decrypt.mjs", {
+      input: JSON.stringify({ key, context, envelope: Buffer.from(envelope).toString("base64") }),
+      env: { PATH: process.env.PATH, VAULT_TOKEN: token, VAULT_CACERT: join(app, "vault-ca.pem") },
     });
     const result = JSON.parse(output) as Record<string, unknown>;
     expect(Buffer.from(result.plaintext as string, "base64")).toEqual(plaintext);
     expect(result.foreign).toEqual([]);
+    expect(result.nonLoopback).toEqual([]);
     expect(vault.calls.count("Decrypt")).toBe(1);
   });
 });
 
-/** Imports nothing but core and vault-transit; records every bare module specifier it resolves. */
+/** Imports nothing but core and vault-transit; reports the bare specifiers and hosts the isolation probe saw. */
 const CHILD_SCRIPT = `
-import { registerHooks } from "node:module";
-const resolved = [];
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    resolved.push(specifier);
-    return nextResolve(specifier, context);
-  },
-});
+const { resolved, nonLoopback } = globalThis.isolationProbe;
 const { createKeyring, decrypt } = await import("@kms-envelope/core");
 const { createVaultTransitKek } = await import("@kms-envelope/vault-transit");
 let text = "";
@@ -93,5 +72,5 @@ const { plaintext } = await decrypt(Buffer.from(input.envelope, "base64"), {
 });
 await kek.close();
 const foreign = resolved.filter((s) => !s.startsWith(".") && !s.startsWith("node:") && !s.startsWith("file:") && !s.startsWith("/") && !/^@kms-envelope\\/(core|vault-transit)/.test(s));
-process.stdout.write(JSON.stringify({ plaintext: Buffer.from(plaintext).toString("base64"), foreign }));
+process.stdout.write(JSON.stringify({ plaintext: Buffer.from(plaintext).toString("base64"), foreign, nonLoopback }));
 `;
