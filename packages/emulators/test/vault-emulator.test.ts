@@ -211,7 +211,10 @@ describe("versions, rewrap, datakey, config", () => {
     ]);
     await call("POST", `transit/keys/${name}/config`, { deletion_allowed: true });
     expect((await call("DELETE", `transit/keys/${name}`)).status).toBe(204);
-    expect((await call("GET", `transit/keys/${name}`)).body.errors).toEqual(["encryption key not found"]);
+    const read = await call("GET", `transit/keys/${name}`);
+    expect([read.status, read.body.errors]).toEqual([404, []]);
+    const rotate = await call("POST", `transit/keys/${name}/rotate`);
+    expect([rotate.status, rotate.body.errors]).toEqual([400, ["key not found"]]);
   });
 });
 

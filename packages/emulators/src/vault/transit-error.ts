@@ -6,13 +6,14 @@
 export class VaultHttpError extends Error {
   constructor(
     readonly status: number,
-    message: string,
+    /** Undefined for Vault's empty `{"errors":[]}` (a read of nothing). */
+    message: string | undefined,
   ) {
-    super(message);
+    super(message ?? "");
   }
 
   body(): { errors: string[] } {
-    return { errors: [this.message] };
+    return { errors: this.message === "" ? [] : [this.message] };
   }
 }
 

@@ -76,14 +76,25 @@ export function transitRoute(keys: TransitMount, mount: string, method: string, 
       };
     }
     if (method === "GET") {
-      return { operation: "ReadKey", capability: "read", handle: () => keyOf(second).describe() };
+      return {
+        operation: "ReadKey",
+        capability: "read",
+        handle: () => {
+          // Vault answers a read of a missing key with an empty 404.
+          const key = keys.get(second);
+          if (key === undefined) throw new VaultHttpError(404, undefined);
+          return key.describe();
+        },
+      };
     }
     if (method === "DELETE") {
       return {
         operation: "DeleteKey",
         capability: "delete",
         handle: () => {
-          const key = keyOf(second);
+          const key = keys.get(second);
+          if (key === undefined)
+            throw badRequest(`error deleting policy ${second}: could not delete key; not found`);
           if (!key.deletionAllowed) {
             throw badRequest(`error deleting policy ${second}: deletion is not allowed for this key`);
           }
@@ -98,7 +109,8 @@ export function transitRoute(keys: TransitMount, mount: string, method: string, 
       operation: "RotateKey",
       capability: "update",
       handle: () => {
-        const key = keyOf(second);
+        const key = keys.get(second);
+        if (key === undefined) throw badRequest("key not found");
         key.rotate();
         return key.describe();
       },
