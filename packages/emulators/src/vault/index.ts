@@ -3,13 +3,13 @@ import { once } from "node:events";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { createEmulatorCertificate } from "../azure/certificate.js";
 import {
   type CallCounter,
   createCallCounter,
   createFaultController,
   type FaultController,
 } from "../faults.js";
-import { generateLoopbackCertificate } from "../loopback-certificate.js";
 import {
   AccessControl,
   type Capability,
@@ -19,6 +19,7 @@ import {
 } from "./acl.js";
 import { type AuthMount, handler, type VaultState } from "./server.js";
 import {
+  TRANSIT_KEY_TYPES,
   TransitKey,
   type TransitKeyConfig,
   type TransitKeySnapshot,
@@ -180,9 +181,10 @@ export async function startVaultTransitEmulator(
   let ca: string | undefined;
   let server: Server;
   if (options.tls === true) {
-    const pems = await generateLoopbackCertificate("kms-envelope Vault emulator");
+    // The same self-signed loopback certificate the Key Vault emulator serves.
+    const pems = await createEmulatorCertificate();
     ca = pems.cert;
-    server = createHttpsServer(pems, handler(state));
+    server = createHttpsServer({ key: pems.private, cert: pems.cert }, handler(state));
   } else {
     server = createHttpServer(handler(state));
   }
@@ -200,8 +202,10 @@ export async function startVaultTransitEmulator(
     setPolicy: (name, rules) => state.acl.setPolicy(name, rules),
     createKey(name, keyOptions = {}) {
       const mount = mountOf(keyOptions);
+      const type = keyOptions.type ?? "aes256-gcm96";
+      if (!TRANSIT_KEY_TYPES.includes(type)) throw new Error(`unknown transit key type "${String(type)}"`);
       if (!mount.has(name)) {
-        mount.set(name, new TransitKey(name, keyOptions.type ?? "aes256-gcm96", keyOptions.derived ?? false));
+        mount.set(name, new TransitKey(name, type, keyOptions.derived ?? false));
         changed(undefined);
       }
     },
