@@ -40,5 +40,6 @@ export type {
   ProfileConfig,
   ProviderSettings,
   RequiredContextKey,
+  VaultTransitSettings,
 } from "./types.js";
 export type { LocationMap, SourceLocation } from "./validate.js";

@@ -19,6 +19,8 @@ export type Spec =
       readonly description?: string;
       readonly fields: Readonly<Record<string, Spec>>;
       readonly required?: readonly string[];
+      /** Names refused on purpose, with the reason the error gives (a secret that belongs in a file, say). */
+      readonly refused?: Readonly<Record<string, string>>;
     }
   | {
       readonly kind: "map";
@@ -38,6 +40,80 @@ const INSECURE_TEST_CREDENTIALS: Spec = {
   description:
     "Static or no-op credentials for an emulator; the provider accepts it only with a loopback endpoint.",
 };
+
+/**
+ * Vault transit settings. Secrets stay out of the file: no `token` or
+ * `appRole.secretId` (config files get committed); the token comes from
+ * `tokenFile`, a login, or VAULT_TOKEN, and programs may still pass `token`
+ * through `providerOptions`.
+ */
+function vaultTransitSettings(scheme: string): Spec {
+  return {
+    kind: "object",
+    description: `Settings for ${scheme}:// keys (the server is in the key URI).`,
+    fields: {
+      tokenFile: str("File holding a Vault token (Vault Agent's sink; relative to this config file)."),
+      appRole: {
+        kind: "object",
+        description: "AppRole login.",
+        fields: {
+          roleId: str("The role_id."),
+          secretIdFile: str(
+            "File holding the secret_id, re-read at each login (relative to this config file).",
+          ),
+          mount: str('Auth mount path (default "approle").'),
+        },
+        required: ["roleId", "secretIdFile"],
+        refused: { secretId: "a secret does not belong in a config file: put it in secretIdFile" },
+      },
+      kubernetes: {
+        kind: "object",
+        description: "Kubernetes login with the pod's service-account token.",
+        fields: {
+          role: str("The Vault role."),
+          jwtFile: str(
+            "Service-account token file (default: the projected token; relative to this config file).",
+          ),
+          mount: str('Auth mount path (default "kubernetes").'),
+        },
+        required: ["role"],
+      },
+      renewToken: { kind: "boolean", description: "Renew VAULT_TOKEN before it expires." },
+      namespace: str("Vault Enterprise / OpenBao namespace (else VAULT_NAMESPACE)."),
+      caFile: str("PEM file of the CA that signed Vault's certificate (relative to this config file)."),
+      tls: { kind: "boolean", description: "false: plain http://, loopback Vault only (a dev server)." },
+      keyType: str("The keys' transit type (else the URI's ?type=, else aes256-gcm96).", [
+        "aes128-gcm96",
+        "aes256-gcm96",
+        "chacha20-poly1305",
+        "rsa-2048",
+        "rsa-3072",
+        "rsa-4096",
+      ]),
+      derived: {
+        kind: "boolean",
+        description: "The keys were created with derived=true (else the URI's ?derived=).",
+      },
+      generateDataKey: {
+        kind: "boolean",
+        description:
+          "Make data keys with transit datakey/plaintext where it binds the context (default true).",
+      },
+      maxRetries: { kind: "integer", description: "Retries per call (default 2).", minimum: 0, maximum: 10 },
+      deadlineMs: {
+        kind: "integer",
+        description: "Abandon a call, retries included, after this many ms.",
+        minimum: 1,
+        maximum: 3_600_000,
+      },
+    },
+    refused: {
+      token:
+        "a token does not belong in a config file: use tokenFile, appRole or kubernetes, or set VAULT_TOKEN",
+      ca: "give the CA as caFile",
+    },
+  };
+}
 
 /**
  * Data-only provider settings, per URI scheme: what a file can say. Code-only
@@ -84,13 +160,22 @@ export const PROVIDER_SETTINGS_SPECS: Readonly<Record<string, Spec>> = {
     description: "Settings for local:// keys.",
     fields: { keystore: str("Keystore file (relative to this config file).") },
   },
+  "vault-transit": vaultTransitSettings("vault-transit"),
+  hcvault: vaultTransitSettings("hcvault"),
 };
 
-/** Settings whose value is a file path, resolved against the config file's directory. */
+const VAULT_PATHS = ["tokenFile", "caFile", "appRole.secretIdFile", "kubernetes.jwtFile"];
+
+/**
+ * Settings whose value is a file path, resolved against the config file's
+ * directory; "a.b" is field b of the object setting a.
+ */
 export const PATH_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   "gcp-kms": ["credentialsFile"],
   "azure-keyvault": ["caFile"],
   local: ["keystore"],
+  "vault-transit": VAULT_PATHS,
+  hcvault: VAULT_PATHS,
 };
 
 const DISCOVERY_SPEC: Spec = {
@@ -119,6 +204,19 @@ const DISCOVERY_SPEC: Spec = {
       description: "Key Vault keys in these vaults.",
       fields: { vaults: strings("Vault hosts, e.g. myvault.vault.azure.net.") },
       required: ["vaults"],
+    },
+    "vault-transit": {
+      kind: "object",
+      description: "Vault transit keys (vault-transit:// and hcvault://) on these servers (and mounts).",
+      fields: {
+        servers: strings(
+          "host:port as in the key URIs (port 8200 when absent), e.g. vault.example.com:8200.",
+        ),
+        mounts: strings(
+          "Mount paths, namespace in front (transit, team-a/transit); any when absent. Discovered keys are opened with the profile's vault-transit settings.",
+        ),
+      },
+      required: ["servers"],
     },
     local: {
       kind: "object",
