@@ -98,7 +98,7 @@ export function discoveryFromFilters(
         );
       }
       if (entry.provider === "vault-transit" && VAULT_ID.test(entry.keyId)) {
-        const { uri, options } = discoveredVaultKey(entry.keyId, providerOptions);
+        const { uri, options } = discoveredVaultKey(provider.scheme, entry.keyId, providerOptions);
         return registry.open(uri, options);
       }
       return registry.open(provider.uriFor(entry.keyId), providerOptions);
@@ -113,19 +113,20 @@ export function discoveryFromFilters(
  * the namespace), any other by its full path from the root namespace.
  */
 function discoveredVaultKey(
+  scheme: string,
   keyId: string,
   providerOptions: Readonly<Record<string, KeyUriOpenOptions>>,
 ): { uri: string; options: Readonly<Record<string, KeyUriOpenOptions>> } {
-  const settings = providerOptions["vault-transit"] ?? {};
+  const settings = providerOptions[scheme] ?? {};
   const configured = settings.namespace ?? process.env.VAULT_NAMESPACE ?? "";
   const namespace = typeof configured === "string" ? trimSlashes(configured) : "";
   const slash = keyId.indexOf("/");
   const [server, path] = [keyId.slice(0, slash), keyId.slice(slash + 1)];
   if (namespace !== "" && path.startsWith(`${namespace}/`)) {
-    return { uri: `vault-transit://${server}/${path.slice(namespace.length + 1)}`, options: providerOptions };
+    return { uri: `${scheme}://${server}/${path.slice(namespace.length + 1)}`, options: providerOptions };
   }
   return {
-    uri: `vault-transit://${keyId}`,
-    options: { ...providerOptions, "vault-transit": { ...settings, namespace: "" } },
+    uri: `${scheme}://${keyId}`,
+    options: { ...providerOptions, [scheme]: { ...settings, namespace: "" } },
   };
 }

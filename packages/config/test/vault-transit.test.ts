@@ -123,7 +123,20 @@ describe("vault-transit settings against the Vault emulator", () => {
       code: "NO_USABLE_KEY",
     });
     expect(vault.calls.count("Decrypt")).toBe(decrypts); // never asked Vault about a key outside the filter
-    await Promise.all([writer, open, closed].map((configured) => configured.keyring.primary?.close?.()));
+    // A program that registers only hcvault:// opens discovered keys through it, with its settings.
+    const hcvaultOnly = await keyringFromConfig({
+      config: await load(
+        `profiles: { r: { encrypt: ["hcvault://${vault.hostPort}/transit/keys/listed"], discovery: { vault-transit: { servers: ["${vault.hostPort}"] } }, ${settings.replace("vault-transit:", "hcvault:")} } }`,
+      ),
+      registry: createKeyUriRegistry([hcvaultUriProvider]),
+      env: {},
+    });
+    expect([...(await decrypt(envelope, { keyring: hcvaultOnly.keyring })).plaintext]).toEqual([
+      ...plaintext,
+    ]);
+    await Promise.all(
+      [writer, open, closed, hcvaultOnly].map((configured) => configured.keyring.primary?.close?.()),
+    );
   });
 });
 
