@@ -3,9 +3,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKeyUriRegistry, decrypt, encrypt, inspect } from "@kms-envelope/core";
 import { startVaultTransitEmulator, type VaultTransitEmulator } from "@kms-envelope/emulators/vault";
-import { hcvaultUriProvider, vaultTransitUriProvider } from "@kms-envelope/vault-transit";
+import {
+  createVaultTransitKek,
+  hcvaultUriProvider,
+  type TransitKeyType,
+  vaultTransitUriProvider,
+} from "@kms-envelope/vault-transit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { discoveryAccepts, keyringFromConfig, loadConfig, parseConfig } from "../src/index.js";
+import {
+  configJsonSchema,
+  discoveryAccepts,
+  keyringFromConfig,
+  loadConfig,
+  parseConfig,
+} from "../src/index.js";
+
+type Props<T> = { properties: T };
+type SchemaWithVault = Props<{
+  profiles: {
+    additionalProperties: Props<{
+      providers: Props<Record<string, Props<{ keyType: { enum: string[] } }>>>;
+    }>;
+  };
+}>;
 
 const registry = createKeyUriRegistry([vaultTransitUriProvider, hcvaultUriProvider]);
 const plaintext = new Uint8Array([7, 8, 9]);
@@ -178,6 +198,21 @@ describe("vault-transit settings a config file may not carry", () => {
         message: expect.stringContaining('"profiles.p.providers.vault-transit.appRole" needs "secretIdFile"'),
       }),
     );
+  });
+
+  it("every key type the file accepts is one the provider opens (the list is Vault's, kept in both places)", () => {
+    const keyTypes = (configJsonSchema() as unknown as SchemaWithVault).properties.profiles
+      .additionalProperties.properties.providers.properties["vault-transit"]!.properties.keyType.enum;
+    expect(keyTypes.length).toBe(6);
+    for (const keyType of keyTypes) {
+      const kek = createVaultTransitKek({
+        key: "vault-transit://127.0.0.1:8200/transit/keys/k",
+        keyType: keyType as TransitKeyType,
+        tls: false,
+        token: "unused",
+      });
+      expect(kek.provider).toBe("vault-transit");
+    }
   });
 
   it("key types and retry counts are checked like the provider checks them", () => {
