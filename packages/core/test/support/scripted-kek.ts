@@ -67,6 +67,8 @@ export function createScriptedKek(keyId: string, provider = "memory") {
   };
   return {
     kek,
+    /** The KEK's own key (AES-256), for scans that must never find it. */
+    kekKey: memory.key,
     calls,
     signals,
     deks,
