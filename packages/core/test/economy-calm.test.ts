@@ -71,11 +71,9 @@ describe("retries", () => {
     // Full jitter: uniform below the cap (10 ms, then 20 ms).
     expect(retries[0]!.delayMs).toBeLessThan(10);
     expect(retries[1]!.delayMs).toBeLessThan(20);
-    expect(events.filter((e) => e.type === "kek.wrap").map((e) => e.outcome)).toEqual([
-      "KMS_UNAVAILABLE",
-      "KMS_THROTTLED",
-      "ok",
-    ]);
+    expect(
+      events.filter((e) => e.type === "kek.wrap").map((e) => (e as { outcome: string }).outcome),
+    ).toEqual(["KMS_UNAVAILABLE", "KMS_THROTTLED", "ok"]);
   });
 
   it("waits exactly the service's Retry-After", async () => {
