@@ -7,34 +7,53 @@ import {
   ReEncryptCommand,
 } from "@aws-sdk/client-kms";
 import {
+  checkDataKey,
+  checkEntryOwner,
+  checkReportedKey,
+  createKmsCaller,
   DEK_LENGTH,
   type EncryptionContext,
   EnvelopeError,
+  isLoopbackUrl,
   type KeyEncryptionKey,
   throwIfAborted,
-  type WrappedKeyEntry,
 } from "@kms-envelope/core";
 import { isSameMultiRegionKey, parseKmsArn } from "./arn.js";
-import { createKeyResolver } from "./key-resolver.js";
-import { createKmsSender } from "./kms-send.js";
+import { awsKmsErrors } from "./errors.js";
+import { createKeyResolver, sendOptions } from "./key-resolver.js";
 import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 
 export const AWS_KMS_PROVIDER = "aws-kms";
 
 export type AwsKmsEncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_256";
 
+/**
+ * The static credentials `insecureTestCredentials` sends; `@kms-envelope/emulators`
+ * accepts them (never a real service: only loopback endpoints may use them).
+ */
+export const AWS_INSECURE_TEST_CREDENTIALS = Object.freeze({
+  accessKeyId: "KMSENVELOPETESTONLY",
+  secretAccessKey: "insecure-test-credentials",
+});
+
 export interface AwsKmsKekOptions {
   /** Key id, key ARN, alias name ("alias/…") or alias ARN. Envelopes always record the key ARN. */
   keyId: string;
   /** A client to use; otherwise one is created on first use with the SDK's default credential chain. */
   client?: KMSClient | undefined;
-  /** Region of the created client; defaults to the ARN's region, then the SDK's (AWS_REGION…). */
+  /** Region of the created client; defaults to the ARN's region, then AWS_REGION, then AWS_DEFAULT_REGION. */
   region?: string | undefined;
+  /** Endpoint URL of the created client (a VPC endpoint, FIPS endpoint or emulator). */
+  endpoint?: string | undefined;
+  /** Shared config/credentials profile of the created client (else AWS_PROFILE, else "default"). */
+  profile?: string | undefined;
   /** Retry attempts of the created client, first call included (SDK default 3). */
   maxAttempts?: number | undefined;
   /** Retry strategy of the created client (SDK default "standard"). */
   retryMode?: "standard" | "adaptive" | undefined;
-  /** Anything else for the created client (endpoint, credentials, requestHandler…). */
+  /** Static test credentials for an emulator; refused unless `endpoint` is loopback. */
+  insecureTestCredentials?: boolean | undefined;
+  /** Anything else for the created client (credentials, requestHandler…). */
   clientConfig?: KMSClientConfig | undefined;
   grantTokens?: readonly string[] | undefined;
   /**
@@ -46,6 +65,8 @@ export interface AwsKmsKekOptions {
   mrkAware?: boolean | undefined;
 }
 
+const call = createKmsCaller({ service: "AWS KMS", classify: awsKmsErrors });
+
 /**
  * A KEK in AWS KMS. Symmetric keys: GenerateDataKey as primary, Encrypt as
  * an extra KEK, Decrypt with the KeyId pinned and the envelope's context as
@@ -53,7 +74,7 @@ export interface AwsKmsKekOptions {
  * Decrypt to unwrap. KMS's reported KeyId is checked on every answer.
  */
 export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
-  const configured = options.keyId;
+  const configured = options?.keyId;
   if (typeof configured !== "string" || configured.trim() !== configured || configured.length === 0) {
     throw new EnvelopeError(
       "INVALID_ARGUMENT",
@@ -67,55 +88,18 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       `unsupported AWS KMS encryption algorithm "${String(algorithm)}"`,
     );
   }
-  const clientOwnOptions = options.maxAttempts ?? options.retryMode ?? options.clientConfig ?? options.region;
-  if (options.client !== undefined && clientOwnOptions !== undefined) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "region, maxAttempts, retryMode and clientConfig configure a created client: set them on the client you pass instead",
-    );
-  }
   const rsa = algorithm === "RSAES_OAEP_SHA_256";
   const grantTokens = options.grantTokens === undefined ? undefined : [...options.grantTokens];
   const mrkAware = options.mrkAware ?? false;
-
   let client = options.client;
+  const createClient = clientFactory(options, parseKmsArn(configured)?.region);
   const getClient = () => {
-    client ??= new KMSClient({
-      ...options.clientConfig,
-      ...defined("region", options.region ?? options.clientConfig?.region ?? parseKmsArn(configured)?.region),
-      ...defined("maxAttempts", options.maxAttempts),
-      ...defined("retryMode", options.retryMode),
-    });
+    client ??= createClient();
     return client;
   };
-
-  const send = createKmsSender(getClient);
-  const resolver = createKeyResolver({ keyId: configured, algorithm, grantTokens, send });
-  const resolve = resolver.resolve;
-
-  const matchesArn = (arn: string, keyId: string) =>
+  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: getClient });
+  const sameKey = (arn: string, keyId: string) =>
     keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
-
-  function checkReported(operation: string, reported: string | undefined, arn: string): void {
-    if (reported !== arn) {
-      throw new EnvelopeError(
-        "KEY_ID_MISMATCH",
-        `AWS KMS ${operation} used ${reported ?? "an unnamed key"}, not ${arn}`,
-      );
-    }
-  }
-
-  function dekFrom(operation: string, plaintext: Uint8Array | undefined, arn: string): Uint8Array {
-    if (plaintext?.length !== DEK_LENGTH) {
-      plaintext?.fill(0);
-      throw new EnvelopeError(
-        "KMS_INTEGRITY",
-        `AWS KMS ${operation} with ${arn} returned a data key of the wrong length`,
-      );
-    }
-    return plaintext;
-  }
-
   const kmsContext = (context: EncryptionContext) => ({ ...context });
 
   const kek: KeyEncryptionKey = {
@@ -124,83 +108,75 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
 
     async wrap(dek, context, callOptions) {
       const signal = callOptions?.signal;
-      const { arn, publicKey } = await resolve(signal);
+      const { arn, publicKey } = await resolver.resolve(signal);
       if (publicKey !== undefined) {
         throwIfAborted(signal);
         return { keyId: arn, wrapped: rsaWrap(publicKey, dek, context) };
       }
-      const out = await send("Encrypt", arn, signal, (kms, o) =>
-        kms.send(
+      const out = await call("Encrypt", arn, signal, (abortSignal) =>
+        getClient().send(
           new EncryptCommand({
             KeyId: arn,
             Plaintext: dek,
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          o,
+          sendOptions(abortSignal),
         ),
       );
-      checkReported("Encrypt", out.KeyId, arn);
+      checkReportedKey("AWS KMS", "Encrypt", out.KeyId, arn);
       return { keyId: arn, wrapped: ciphertextOf("Encrypt", out.CiphertextBlob, arn) };
     },
 
     async unwrap(entry, context, callOptions) {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
-      if (entry.provider !== AWS_KMS_PROVIDER || !matchesArn(arn, entry.keyId)) {
-        throw new EnvelopeError("KEY_ID_MISMATCH", `entry was wrapped by ${entry.keyId}, not ${arn}`);
-      }
-      const out = await send("Decrypt", arn, signal, (kms, o) =>
-        kms.send(
-          new DecryptCommand(
-            rsa
-              ? {
-                  KeyId: arn,
-                  CiphertextBlob: entry.wrapped,
-                  EncryptionAlgorithm: algorithm,
-                  GrantTokens: grantTokens,
-                }
-              : {
-                  KeyId: arn,
-                  CiphertextBlob: entry.wrapped,
-                  EncryptionContext: kmsContext(context),
-                  GrantTokens: grantTokens,
-                },
-          ),
-          o,
-        ),
+      checkEntryOwner({ provider: AWS_KMS_PROVIDER, keyId: arn }, entry, sameKey);
+      const input = rsa
+        ? {
+            KeyId: arn,
+            CiphertextBlob: entry.wrapped,
+            EncryptionAlgorithm: algorithm,
+            GrantTokens: grantTokens,
+          }
+        : {
+            KeyId: arn,
+            CiphertextBlob: entry.wrapped,
+            EncryptionContext: kmsContext(context),
+            GrantTokens: grantTokens,
+          };
+      const out = await call("Decrypt", arn, signal, (abortSignal) =>
+        getClient().send(new DecryptCommand(input), sendOptions(abortSignal)),
       );
       try {
-        checkReported("Decrypt", out.KeyId, arn);
+        checkReportedKey("AWS KMS", "Decrypt", out.KeyId, arn);
       } catch (error) {
         out.Plaintext?.fill(0);
         throw error;
       }
       if (rsa) return rsaOpen(out.Plaintext ?? new Uint8Array(0), context);
-      return dekFrom("Decrypt", out.Plaintext, arn);
+      return checkDataKey(out.Plaintext, `AWS KMS Decrypt with ${arn}`);
     },
 
     async matches(entry) {
       if (entry.provider !== AWS_KMS_PROVIDER) return false;
-      const known = resolver.resolved();
-      if (known !== undefined) return matchesArn(known, entry.keyId);
       try {
-        return matchesArn(await resolver.arn(undefined), entry.keyId);
+        return sameKey(await resolver.arn(undefined), entry.keyId);
       } catch {
         // Unresolvable (denied, throttled…): let unwrap report why, under a typed code.
         return true;
       }
     },
 
-    async reencrypt(entry: WrappedKeyEntry, context, callOptions) {
+    async reencrypt(entry, context, callOptions) {
       const signal = callOptions?.signal;
       const source = parseKmsArn(entry.keyId);
       // ReEncrypt works inside one region; and an RSA destination's wrapped form is our own (rsa-wrap.ts).
       if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
       const arn = await resolver.arn(signal);
       if (source.region !== parseKmsArn(arn)?.region) return undefined;
-      const out = await send("ReEncrypt", arn, signal, (kms, o) =>
-        kms.send(
+      const out = await call("ReEncrypt", arn, signal, (abortSignal) =>
+        getClient().send(
           new ReEncryptCommand({
             CiphertextBlob: entry.wrapped,
             SourceKeyId: entry.keyId,
@@ -209,11 +185,11 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             DestinationEncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          o,
+          sendOptions(abortSignal),
         ),
       );
-      checkReported("ReEncrypt", out.SourceKeyId, entry.keyId);
-      checkReported("ReEncrypt", out.KeyId, arn);
+      checkReportedKey("AWS KMS", "ReEncrypt", out.SourceKeyId, entry.keyId);
+      checkReportedKey("AWS KMS", "ReEncrypt", out.KeyId, arn);
       return { keyId: arn, wrapped: ciphertextOf("ReEncrypt", out.CiphertextBlob, arn) };
     },
   };
@@ -222,21 +198,25 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     kek.generateDataKey = async (context, callOptions) => {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
-      const out = await send("GenerateDataKey", arn, signal, (kms, o) =>
-        kms.send(
+      const out = await call("GenerateDataKey", arn, signal, (abortSignal) =>
+        getClient().send(
           new GenerateDataKeyCommand({
             KeyId: arn,
             NumberOfBytes: DEK_LENGTH,
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          o,
+          sendOptions(abortSignal),
         ),
       );
       try {
-        checkReported("GenerateDataKey", out.KeyId, arn);
+        checkReportedKey("AWS KMS", "GenerateDataKey", out.KeyId, arn);
         const wrapped = ciphertextOf("GenerateDataKey", out.CiphertextBlob, arn);
-        return { keyId: arn, wrapped, plaintext: dekFrom("GenerateDataKey", out.Plaintext, arn) };
+        return {
+          keyId: arn,
+          wrapped,
+          plaintext: checkDataKey(out.Plaintext, `AWS KMS GenerateDataKey with ${arn}`),
+        };
       } catch (error) {
         out.Plaintext?.fill(0);
         throw error;
@@ -246,14 +226,58 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
   return Object.freeze(kek);
 }
 
+/**
+ * How a KEK without an injected client makes one: every setting here
+ * configures that client, so passing one next to `client` is an error.
+ */
+function clientFactory(options: AwsKmsKekOptions, arnRegion: string | undefined): () => KMSClient {
+  const { clientConfig, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials } = options;
+  const own = {
+    region: options.region,
+    endpoint,
+    profile,
+    maxAttempts,
+    retryMode,
+    insecureTestCredentials,
+    clientConfig,
+  };
+  const given = Object.entries(own).filter(([, value]) => value !== undefined);
+  if (options.client !== undefined && given.length > 0) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `${given.map(([name]) => name).join(", ")} configure a created client: set them on the client you pass instead`,
+    );
+  }
+  const effectiveEndpoint =
+    endpoint ?? (typeof clientConfig?.endpoint === "string" ? clientConfig.endpoint : undefined);
+  if (
+    insecureTestCredentials === true &&
+    (effectiveEndpoint === undefined || !isLoopbackUrl(effectiveEndpoint))
+  ) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "insecureTestCredentials needs a loopback endpoint (an emulator)",
+    );
+  }
+  const region =
+    options.region ??
+    clientConfig?.region ??
+    arnRegion ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION;
+  const config: KMSClientConfig = { ...clientConfig };
+  if (region !== undefined) config.region = region;
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  if (profile !== undefined) config.profile = profile;
+  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
+  if (retryMode !== undefined) config.retryMode = retryMode;
+  if (insecureTestCredentials === true) config.credentials = { ...AWS_INSECURE_TEST_CREDENTIALS };
+  return () => new KMSClient(config);
+}
+
 function ciphertextOf(operation: string, blob: Uint8Array | undefined, arn: string): Uint8Array {
   if (blob === undefined || blob.length === 0) {
     throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS ${operation} with ${arn} returned no ciphertext`);
   }
   return blob;
-}
-
-/** `{ [name]: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
-function defined<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
 }

@@ -1,9 +1,10 @@
-import { EnvelopeError, type ErrorCode } from "@kms-envelope/core";
+import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
 
 /**
  * AWS error names (the SDK sets `name` to the service's `__type`) onto core
- * codes. Names the SDK models for KMS, plus the service-wide ones every AWS
- * JSON service can return (auth, throttling) and the SDK's own.
+ * codes: the names the SDK models for KMS (checked against the KMS API
+ * reference's Errors sections), the service-wide ones every AWS JSON service
+ * can return (auth, throttling), and the SDK's own.
  */
 export const AWS_ERROR_CODES: Readonly<Record<string, ErrorCode>> = Object.freeze({
   // The caller may not use the key: IAM or key policy, bad or expired credentials, bad grant token.
@@ -22,9 +23,11 @@ export const AWS_ERROR_CODES: Readonly<Record<string, ErrorCode>> = Object.freez
   KMSInvalidStateException: "KEY_DISABLED",
   // KMS never says which: wrong encryption context, or ciphertext not made by this key or altered.
   InvalidCiphertextException: "TAMPERED",
-  // The ciphertext was made by another key than the one pinned with KeyId.
+  // "The KeyId in a Decrypt request and the SourceKeyId in a ReEncrypt request must identify
+  // the same KMS key that was used to encrypt the ciphertext": another key made this entry.
   IncorrectKeyException: "KEY_ID_MISMATCH",
-  // A configuration error: e.g. a signing key, or an RSA key used as symmetric.
+  // A configuration error that no retry fixes: the key's KeyUsage or KeySpec does not allow
+  // the operation or algorithm (a signing key, an RSA key used as symmetric).
   InvalidKeyUsageException: "INVALID_ARGUMENT",
   UnsupportedOperationException: "INVALID_ARGUMENT",
   ValidationException: "INVALID_ARGUMENT",
@@ -69,37 +72,25 @@ interface AwsLikeError {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-export function awsErrorCode(error: unknown, signal: AbortSignal | undefined): ErrorCode {
-  if (signal?.aborted) return "ABORTED";
+/** The error table: by AWS error name, then by network error code, then by HTTP status. */
+export const awsKmsErrors: KmsErrorTable = (error) => {
   const value = (typeof error === "object" && error !== null ? error : {}) as AwsLikeError;
   const name = typeof value.name === "string" ? value.name : "";
-  if (name === "AbortError") return "ABORTED";
   const mapped = Object.hasOwn(AWS_ERROR_CODES, name) ? AWS_ERROR_CODES[name] : undefined;
-  if (mapped !== undefined) return mapped;
-  if (typeof value.code === "string" && NETWORK_ERROR_CODES.has(value.code)) return "KMS_UNAVAILABLE";
-  const status = value.$metadata?.httpStatusCode;
-  if (typeof status === "number") {
-    if (status === 429) return "KMS_THROTTLED";
-    if (status >= 500) return "KMS_UNAVAILABLE";
+  if (mapped !== undefined) return { code: mapped, detail: name };
+  if (typeof value.code === "string" && NETWORK_ERROR_CODES.has(value.code)) {
+    return { code: "KMS_UNAVAILABLE", detail: value.code };
   }
-  return "KMS_ERROR";
-}
+  const status = value.$metadata?.httpStatusCode;
+  if (status === 429) return { code: "KMS_THROTTLED", detail: `${name} (HTTP 429)` };
+  if (typeof status === "number" && status >= 500)
+    return { code: "KMS_UNAVAILABLE", detail: `${name} (HTTP ${status})` };
+  return undefined;
+};
 
-/**
- * The typed error for a failed KMS call. The message names the operation,
- * the key and the AWS error type, never key material (KMS echoes no
- * plaintext; the SDK error is kept whole as `cause`).
- */
-export function awsKmsError(
-  error: unknown,
-  operation: string,
-  keyId: string,
-  signal: AbortSignal | undefined,
-): EnvelopeError {
-  if (error instanceof EnvelopeError) return error;
-  const code = awsErrorCode(error, signal);
-  if (code === "ABORTED")
-    return new EnvelopeError("ABORTED", `AWS KMS ${operation} was aborted`, { cause: error });
-  const name = error instanceof Error ? error.name : typeof error;
-  return new EnvelopeError(code, `AWS KMS ${operation} with ${keyId} failed: ${name}`, { cause: error });
+/** The core code for an AWS SDK error, as the table maps it. */
+export function awsErrorCode(error: unknown, signal?: AbortSignal): ErrorCode {
+  if (signal?.aborted === true || (error as { name?: unknown } | null)?.name === "AbortError")
+    return "ABORTED";
+  return awsKmsErrors(error, "")?.code ?? "KMS_ERROR";
 }

@@ -1,20 +1,22 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { DescribeKeyCommand, GetPublicKeyCommand } from "@aws-sdk/client-kms";
-import { EnvelopeError, throwIfAborted } from "@kms-envelope/core";
+import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import {
+  checkReportedKey,
+  createPromiseCache,
+  EnvelopeError,
+  type KmsCall,
+  untilAborted,
+} from "@kms-envelope/core";
 import { isKeyArn } from "./arn.js";
-import type { KmsSender } from "./kms-send.js";
+
+/** The SDK's per-call options: `abortSignal` absent rather than undefined (exactOptionalPropertyTypes). */
+export const sendOptions = (abortSignal: AbortSignal | undefined) =>
+  abortSignal === undefined ? {} : { abortSignal };
 
 export interface ResolvedKey {
   readonly arn: string;
   /** Only for RSA keys: the public key every wrap uses. */
   readonly publicKey?: KeyObject;
-}
-
-export interface KeyResolverOptions {
-  keyId: string;
-  algorithm: "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_256";
-  grantTokens: string[] | undefined;
-  send: KmsSender;
 }
 
 export interface KeyResolver {
@@ -27,28 +29,42 @@ export interface KeyResolver {
 }
 
 /**
- * What a configured key id stands for, looked up once and cached: a key ARN
+ * What a configured key id stands for, looked up once and shared: a key ARN
  * needs no call; an alias or bare key id is resolved with DescribeKey; an
  * RSA key's ARN and public key come from GetPublicKey (the one permission a
- * write-only service needs). Failures are not cached.
+ * write-only service needs). Failures are not kept.
  */
-export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
-  const { keyId, algorithm, grantTokens, send } = options;
-  const rsa = algorithm === "RSAES_OAEP_SHA_256";
+export function createKeyResolver(options: {
+  keyId: string;
+  rsa: boolean;
+  grantTokens: string[] | undefined;
+  call: KmsCall;
+  client: () => KMSClient;
+}): KeyResolver {
+  const { keyId, rsa, grantTokens, call, client } = options;
   const known = isKeyArn(keyId) ? keyId : undefined;
-  // A symmetric key ARN is all there is to know; an RSA key still needs its public key to wrap.
-  let resolving: Promise<ResolvedKey> | undefined =
-    known === undefined || rsa ? undefined : Promise.resolve({ arn: known });
-  let resolvedArn = known;
 
-  async function publicKeyOf(signal: AbortSignal | undefined): Promise<ResolvedKey> {
-    const out = await send("GetPublicKey", keyId, signal, (kms, o) =>
-      kms.send(new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }), o),
+  async function publicKeyOf(): Promise<ResolvedKey> {
+    const out = await call("GetPublicKey", keyId, undefined, (abortSignal) =>
+      client().send(
+        new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
+        sendOptions(abortSignal),
+      ),
     );
-    if (!out.KeySpec?.startsWith("RSA_") || !out.EncryptionAlgorithms?.includes(algorithm)) {
+    // EncryptionAlgorithms is documented to appear only for ENCRYPT_DECRYPT keys; where an answer
+    // lacks it, KeyUsage decides (every RSA ENCRYPT_DECRYPT key spec offers RSAES_OAEP_SHA_256).
+    const offered =
+      out.EncryptionAlgorithms === undefined
+        ? out.KeyUsage === "ENCRYPT_DECRYPT"
+        : out.EncryptionAlgorithms.includes("RSAES_OAEP_SHA_256");
+    if (!out.KeySpec?.startsWith("RSA_") || !offered) {
+      const usage =
+        out.EncryptionAlgorithms === undefined && out.KeyUsage === undefined
+          ? "names neither its encryption algorithms nor its key usage"
+          : "does not offer RSAES_OAEP_SHA_256";
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
-        `${keyId} is a ${out.KeySpec ?? "unknown"} key that does not offer ${algorithm}`,
+        `${keyId} is a ${out.KeySpec ?? "unknown"} key that ${usage}`,
       );
     }
     if (out.KeyId === undefined || !isKeyArn(out.KeyId) || out.PublicKey === undefined) {
@@ -57,21 +73,19 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
         `AWS KMS GetPublicKey for ${keyId} returned no key ARN or public key`,
       );
     }
-    if (known !== undefined && out.KeyId !== known) {
-      throw new EnvelopeError(
-        "KEY_ID_MISMATCH",
-        `AWS KMS GetPublicKey answered for ${out.KeyId}, not ${known}`,
-      );
-    }
+    if (known !== undefined) checkReportedKey("AWS KMS", "GetPublicKey", out.KeyId, known);
     return {
       arn: out.KeyId,
       publicKey: createPublicKey({ key: Buffer.from(out.PublicKey), format: "der", type: "spki" }),
     };
   }
 
-  async function describe(signal: AbortSignal | undefined): Promise<ResolvedKey> {
-    const out = await send("DescribeKey", keyId, signal, (kms, o) =>
-      kms.send(new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }), o),
+  async function describe(): Promise<ResolvedKey> {
+    const out = await call("DescribeKey", keyId, undefined, (abortSignal) =>
+      client().send(
+        new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
+        sendOptions(abortSignal),
+      ),
     );
     const metadata = out.KeyMetadata;
     if (metadata?.Arn === undefined || !isKeyArn(metadata.Arn)) {
@@ -86,37 +100,15 @@ export function createKeyResolver(options: KeyResolverOptions): KeyResolver {
     return { arn: metadata.Arn };
   }
 
-  const resolver: KeyResolver = {
-    resolved: () => resolvedArn,
-    arn: async (signal) => {
-      if (resolvedArn !== undefined) return resolvedArn;
-      return (await resolver.resolve(signal)).arn;
-    },
-    async resolve(signal) {
-      for (;;) {
-        throwIfAborted(signal);
-        if (resolving === undefined) {
-          resolving = (rsa ? publicKeyOf(signal) : describe(signal)).then(
-            (resolved) => {
-              resolvedArn = resolved.arn;
-              return resolved;
-            },
-            (error: unknown) => {
-              resolving = undefined; // a throttled, denied or aborted look-up is tried again next time
-              throw error;
-            },
-          );
-        }
-        try {
-          return await resolving;
-        } catch (error) {
-          // Another caller's signal aborted the shared look-up; ours has not fired, so look up again.
-          if (error instanceof EnvelopeError && error.code === "ABORTED" && signal?.aborted !== true)
-            continue;
-          throw error;
-        }
-      }
-    },
+  // The shared look-up carries no caller's signal: one caller giving up fails no other.
+  const lookups = createPromiseCache(() => (rsa ? publicKeyOf() : describe()));
+  const resolved = () => known ?? lookups.peek(undefined)?.arn;
+  return {
+    resolved,
+    resolve: (signal) =>
+      known !== undefined && !rsa
+        ? untilAborted(Promise.resolve({ arn: known }), signal)
+        : lookups.get(undefined, signal),
+    arn: async (signal) => resolved() ?? (await lookups.get(undefined, signal)).arn,
   };
-  return resolver;
 }

@@ -27,6 +27,7 @@ import {
 import type { KeyEncryptionKey } from "./kek.js";
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { checkDataKey } from "./provider-kit/checks.js";
 
 export interface EncryptOptions {
   keyring: Keyring;
@@ -177,10 +178,7 @@ async function generateWith(kek: KeyEncryptionKey, context: EncryptionContext, s
   } catch (error) {
     throw toEnvelopeError(error, "KMS_ERROR", `${kek.provider} failed to generate a data key`);
   }
-  if (generated.plaintext.length !== DEK_LENGTH) {
-    zero(generated.plaintext);
-    throw new EnvelopeError("KMS_ERROR", `${kek.provider} generated a data key of the wrong length`);
-  }
+  checkDataKey(generated.plaintext, `${kek.provider} generateDataKey`);
   return { dek: generated.plaintext, entry: toEntry(kek, generated) };
 }
 

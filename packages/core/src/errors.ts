@@ -47,8 +47,19 @@ export interface EnvelopeErrorOptions {
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(["KMS_THROTTLED", "KMS_UNAVAILABLE"]);
 
+/**
+ * Marks every `EnvelopeError`. `Symbol.for` returns the same symbol in every
+ * copy of core loaded in one process (npm nests a second copy when versions
+ * drift), so an error made by a provider's copy is still recognised by the
+ * application's copy, where `instanceof` would say no.
+ */
+const ENVELOPE_ERROR_BRAND: unique symbol = Symbol.for("kms-envelope.EnvelopeError");
+const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
 export class EnvelopeError extends Error {
   override readonly name = "EnvelopeError";
+  /** The brand `isEnvelopeError` checks (see ENVELOPE_ERROR_BRAND). */
+  readonly [ENVELOPE_ERROR_BRAND] = true;
   readonly code: ErrorCode;
   readonly failures: readonly UnwrapFailure[];
   readonly retryable: boolean;
@@ -64,13 +75,24 @@ export class EnvelopeError extends Error {
   }
 }
 
+/**
+ * Whether `value` is an `EnvelopeError` (from this or any other copy of core)
+ * with a known code, and `code` when given. Checks the brand, never `instanceof`.
+ */
 export function isEnvelopeError(value: unknown, code?: ErrorCode): value is EnvelopeError {
-  return value instanceof EnvelopeError && (code === undefined || value.code === code);
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { [ENVELOPE_ERROR_BRAND]?: unknown; code?: unknown };
+  return (
+    candidate[ENVELOPE_ERROR_BRAND] === true &&
+    typeof candidate.code === "string" &&
+    CODES.has(candidate.code) &&
+    (code === undefined || candidate.code === code)
+  );
 }
 
 /** Turns anything thrown by a KEK into an `EnvelopeError`, keeping the original as `cause`. */
 export function toEnvelopeError(value: unknown, fallback: ErrorCode, message: string): EnvelopeError {
-  if (value instanceof EnvelopeError) return value;
+  if (isEnvelopeError(value)) return value;
   if (isAbortError(value)) return new EnvelopeError("ABORTED", "the operation was aborted", { cause: value });
   return new EnvelopeError(fallback, message, { cause: value });
 }

@@ -20,6 +20,7 @@ export type { GeneratedDataKey, KekCallOptions, KeyEncryptionKey, WrappedKey } f
 export { createKeyring, type DiscoveryOptions, type Keyring, type KeyringOptions } from "./keyring.js";
 export { createKeyringFromUris } from "./keyring-from-uris.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
+export * from "./provider-kit/index.js";
 export {
   createKeyUriRegistry,
   type KeyUriOpenOptions,

@@ -61,6 +61,13 @@ export interface KeyEncryptionKey {
     context: EncryptionContext,
     options?: KekCallOptions,
   ): Promise<WrappedKey | undefined>;
+
+  /**
+   * Optional: releases what the KEK holds open (a gRPC channel, sockets).
+   * Only a client the KEK created is closed; an injected client stays the
+   * caller's. Calls after `close()` may fail.
+   */
+  close?(): Promise<void>;
 }
 
 export async function kekMatches(kek: KeyEncryptionKey, entry: Pick<WrappedKeyEntry, "provider" | "keyId">) {

@@ -5,10 +5,10 @@ import { deriveKeys } from "./crypto/derive.js";
 import { constantTimeEqual, zero } from "./crypto/memory.js";
 import { unlockWithEconomy } from "./economy/unlock-economy.js";
 import { EnvelopeError, throwIfAborted, toEnvelopeError, type UnwrapFailure } from "./errors.js";
-import { DEK_LENGTH } from "./format/constants.js";
 import type { EnvelopeHeader, WrappedKeyEntry } from "./format/header.js";
 import type { KeyEncryptionKey } from "./kek.js";
 import { type Keyring, type UnwrapCandidate, unwrapCandidates } from "./keyring.js";
+import { checkDataKey } from "./provider-kit/checks.js";
 
 export interface UnlockedHeader {
   /** The plaintext DEK; the caller zeroes it. */
@@ -68,14 +68,14 @@ export function openFailure(candidate: UnwrapCandidate): UnwrapFailure {
   };
 }
 
-/** A failure (and the buffer zeroed) when what a KEK returned is not a 32-byte DEK. */
+/** A `KMS_INTEGRITY` failure (and the buffer zeroed) when what a KEK returned is not a 32-byte DEK. */
 export function checkDekLength(dek: unknown, entry: WrappedKeyEntry): UnwrapFailure | undefined {
-  if (dek instanceof Uint8Array && dek.length === DEK_LENGTH) return undefined;
-  if (dek instanceof Uint8Array) zero(dek);
-  return {
-    ...entryId(entry),
-    error: new EnvelopeError("KMS_ERROR", "unwrap returned a data key of the wrong length"),
-  };
+  try {
+    checkDataKey(dek, `${entry.provider} unwrap`);
+    return undefined;
+  } catch (error) {
+    return { ...entryId(entry), error: error as EnvelopeError };
+  }
 }
 
 /**

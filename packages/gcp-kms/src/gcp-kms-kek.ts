@@ -2,18 +2,21 @@ import { constants, createPublicKey, type KeyObject, publicEncrypt } from "node:
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import {
   canonicalContextBytes,
-  DEK_LENGTH,
+  checkDataKey,
+  checkEntryOwner,
+  checkReportedKey,
+  createKmsCaller,
+  createPromiseCache,
   EnvelopeError,
   type KeyEncryptionKey,
   throwIfAborted,
-  type WrappedKeyEntry,
 } from "@kms-envelope/core";
-import { crc32c } from "@node-rs/crc32";
-import { type KmsOperation, mapKmsError } from "./kms-errors.js";
+import { clientOptionsFor, type GcpClientOptions, type GcpClientSettings } from "./client-options.js";
+import { crc32c } from "./crc32c.js";
+import { gcpKmsErrors, type KmsOperation } from "./errors.js";
 
 export const GCP_KMS_PROVIDER = "gcp-kms";
 
-type ClientOptions = NonNullable<ConstructorParameters<typeof KeyManagementServiceClient>[0]>;
 /** The parameters of the first (promise-returning) overload of a client method. */
 type PromiseOverload<T> = T extends {
   (...args: infer A): infer R;
@@ -25,7 +28,7 @@ type PromiseOverload<T> = T extends {
 /** gax call options (`timeout`, `retry`, `maxRetries`, …): the second argument of every client method. */
 export type GcpCallOptions = NonNullable<PromiseOverload<KeyManagementServiceClient["encrypt"]>["args"][1]>;
 
-export interface GcpKmsKekOptions {
+export interface GcpKmsKekOptions extends GcpClientSettings {
   /**
    * `projects/*\/locations/*\/keyRings/*\/cryptoKeys/*` for a symmetric ENCRYPT_DECRYPT key, or
    * `…/cryptoKeyVersions/*` for an ASYMMETRIC_DECRYPT (RSA OAEP) key version.
@@ -34,7 +37,7 @@ export interface GcpKmsKekOptions {
   /** A client to use (and keep owning). Otherwise one is created on first use with Application Default Credentials. */
   client?: KeyManagementServiceClient | undefined;
   /** Constructor options for the client created when `client` is absent. */
-  clientOptions?: ClientOptions | undefined;
+  clientOptions?: GcpClientOptions | undefined;
   /** Retries and deadlines for every call; merged over the default `{ timeout: 30_000 }` (30 s in total, retries included). */
   callOptions?: GcpCallOptions | undefined;
 }
@@ -51,6 +54,8 @@ const VERSION_NAME =
   /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
 const RSA_OAEP = /^RSA_DECRYPT_OAEP_(2048|3072|4096)_(SHA1|SHA256|SHA512)$/;
 const DEFAULT_CALL_OPTIONS: GcpCallOptions = { timeout: 30_000 };
+const SERVICE = "Cloud KMS";
+const call = createKmsCaller({ service: SERVICE, classify: gcpKmsErrors });
 
 /**
  * A Cloud KMS key as a KEK. Symmetric keys wrap the DEK with Encrypt, the
@@ -69,9 +74,19 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       `"${name}" is not a Cloud KMS key name (projects/*/locations/*/keyRings/*/cryptoKeys/*[/cryptoKeyVersions/*])`,
     );
   }
+  const { client: injected, endpoint, transport, credentialsFile, insecureTestCredentials } = options;
+  const settings = { endpoint, transport, credentialsFile, insecureTestCredentials };
+  if (
+    injected !== undefined &&
+    (options.clientOptions !== undefined || Object.values(settings).some((v) => v !== undefined))
+  ) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "clientOptions, endpoint, transport, credentialsFile and insecureTestCredentials configure a created client: set them on the client you pass instead",
+    );
+  }
+  const clientOptions = clientOptionsFor(settings, options.clientOptions);
   const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
-  let created: Promise<KeyManagementServiceClient> | undefined;
-  let publicKey: Promise<{ key: KeyObject; hash: string }> | undefined;
 
   /**
    * The client, initialized. Initializing first matters: each client method
@@ -79,93 +94,55 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
    * promise (an unhandled rejection that can end the process), e.g. when no
    * credentials are found. Awaited here, the failure becomes a typed error.
    */
-  async function getClient(): Promise<KeyManagementServiceClient> {
-    if (options.client !== undefined) {
-      await options.client.initialize();
-      return options.client;
-    }
+  const created = createPromiseCache(async () => {
     // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
-    created ??= import("@google-cloud/kms").then(async (kms) => {
-      const fresh = new kms.KeyManagementServiceClient(options.clientOptions);
-      await fresh.initialize();
-      return fresh;
-    });
-    const pending = created;
-    // A client that failed to initialize caches the failure: drop it so a later call starts afresh.
-    pending.catch(() => {
-      if (created === pending) created = undefined;
-    });
-    return pending;
-  }
+    const kms = await import("@google-cloud/kms");
+    const fresh = new kms.KeyManagementServiceClient(clientOptions);
+    await fresh.initialize();
+    return fresh;
+  });
+  const getClient = async () => {
+    if (injected === undefined) return created.get(undefined);
+    await injected.initialize();
+    return injected;
+  };
 
-  /** One client call with our deadlines, the caller's signal, and the error table applied. */
-  async function call<T>(
+  /** One client call with our deadlines and checksums; the kit adds the signal and the error table. */
+  const kms = <T>(
     operation: KmsOperation,
     signal: AbortSignal | undefined,
-    invoke: (kms: KeyManagementServiceClient, callOptions: GcpCallOptions) => Promise<[T, ...unknown[]]>,
-  ): Promise<T> {
-    throwIfAborted(signal);
-    try {
-      const kms = await getClient();
-      // gax cancels the RPC on abort; the race also returns at once on clients whose gax predates `signal`.
-      const pending = invoke(kms, signal === undefined ? callDefaults : { ...callDefaults, signal });
-      const [response] = signal === undefined ? await pending : await raceAbort(pending, signal);
-      return response;
-    } catch (error) {
-      throw mapKmsError(operation, name, error, signal);
-    }
-  }
-
-  /**
-   * The version's public key, fetched once and shared by every wrap. The
-   * fetch carries no caller's signal (one caller aborting must not fail the
-   * others): each caller races its own signal against it instead.
-   */
-  async function loadPublicKey(signal: AbortSignal | undefined): Promise<{ key: KeyObject; hash: string }> {
-    if (publicKey === undefined) {
-      const fetching = call("GetPublicKey", undefined, (kms, o) => kms.getPublicKey({ name }, o)).then(
-        (response) => {
-          if (response.name !== name) throw mismatch("GetPublicKey", response.name);
-          const pem = response.pem ?? "";
-          checkCrc("GetPublicKey", Buffer.from(pem, "utf8"), response.pemCrc32c, "pem");
-          const algorithm = RSA_OAEP.exec(String(response.algorithm));
-          if (algorithm === null) {
-            throw new EnvelopeError(
-              "INVALID_ARGUMENT",
-              `${name} has algorithm ${String(response.algorithm)}; only RSA_DECRYPT_OAEP_* keys can wrap DEKs`,
-            );
-          }
-          return { key: createPublicKey(pem), hash: algorithm[2]!.toLowerCase() };
-        },
+    invoke: (client: KeyManagementServiceClient, callOptions: GcpCallOptions) => Promise<[T, ...unknown[]]>,
+  ): Promise<T> =>
+    call(operation, name, signal, async (s) => {
+      const [response] = await invoke(
+        await getClient(),
+        s === undefined ? callDefaults : { ...callDefaults, signal: s },
       );
-      publicKey = fetching;
-      // A failed fetch is not cached: the next wrap asks again.
-      fetching.catch(() => {
-        if (publicKey === fetching) publicKey = undefined;
-      });
-    }
-    if (signal === undefined) return publicKey;
-    throwIfAborted(signal);
-    try {
-      return await raceAbort(publicKey, signal);
-    } catch (error) {
-      throw mapKmsError("GetPublicKey", name, error, signal);
-    }
-  }
+      return response;
+    });
 
-  function mismatch(operation: KmsOperation, reported: unknown): EnvelopeError {
-    return new EnvelopeError(
-      "KEY_ID_MISMATCH",
-      `Cloud KMS ${operation} answered for ${String(reported)} instead of ${name}`,
-    );
-  }
+  // The version's public key, fetched once without any caller's signal and shared by every wrap.
+  const publicKey = createPromiseCache(async () => {
+    const response = await kms("GetPublicKey", undefined, (client, o) => client.getPublicKey({ name }, o));
+    checkReportedKey(SERVICE, "GetPublicKey", response.name, name);
+    const pem = response.pem ?? "";
+    checkCrc("GetPublicKey", Buffer.from(pem, "utf8"), response.pemCrc32c, "pem");
+    const algorithm = RSA_OAEP.exec(String(response.algorithm));
+    if (algorithm === null) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `${name} has algorithm ${String(response.algorithm)}; only RSA_DECRYPT_OAEP_* keys can wrap DEKs`,
+      );
+    }
+    return { key: createPublicKey(pem) as KeyObject, hash: algorithm[2]!.toLowerCase() };
+  });
 
   function checkCrc(operation: KmsOperation, data: Uint8Array, checksum: unknown, field: string): void {
     const expected = (checksum as { value?: unknown } | null | undefined)?.value;
     if (expected === undefined || expected === null || String(expected) !== String(crc32c(data))) {
       throw new EnvelopeError(
         "KMS_INTEGRITY",
-        `Cloud KMS ${operation} response for ${name}: ${field} failed its CRC32C check`,
+        `${SERVICE} ${operation} response for ${name}: ${field} failed its CRC32C check`,
         {
           retryable: true,
         },
@@ -177,23 +154,44 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     if (verified !== true) {
       throw new EnvelopeError(
         "KMS_INTEGRITY",
-        `Cloud KMS ${operation} on ${name} did not verify the request's ${field} checksum`,
-        { retryable: true },
+        `${SERVICE} ${operation} on ${name} did not verify the request's ${field} checksum`,
+        {
+          retryable: true,
+        },
       );
     }
   }
 
-  function ownEntry(entry: WrappedKeyEntry): void {
-    if (entry.provider !== GCP_KMS_PROVIDER || entry.keyId !== name) {
-      throw new EnvelopeError("KEY_ID_MISMATCH", `entry was wrapped by ${entry.keyId}, not ${name}`);
+  function checkedDek(operation: KmsOperation, plaintext: Uint8Array, checksum: unknown): Uint8Array {
+    try {
+      checkCrc(operation, plaintext, checksum, "plaintext");
+      return checkDataKey(new Uint8Array(plaintext), `${SERVICE} ${operation} with ${name}`);
+    } finally {
+      plaintext.fill(0);
     }
   }
 
-  const symmetric = {
-    async wrap(dek: Uint8Array, context: Parameters<KeyEncryptionKey["wrap"]>[1], signal?: AbortSignal) {
+  const kek: GcpKmsKek = {
+    provider: GCP_KMS_PROVIDER,
+    keyId: name,
+    mode,
+    async wrap(dek, context, callOptions) {
+      const signal = callOptions?.signal;
+      if (mode === "asymmetric") {
+        const { key, hash } = await publicKey.get(undefined, signal);
+        throwIfAborted(signal);
+        const wrapped = publicEncrypt(
+          { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
+          dek,
+        );
+        return {
+          keyId: name,
+          wrapped: new Uint8Array(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength),
+        };
+      }
       const aad = canonicalContextBytes(context);
-      const response = await call("Encrypt", signal, (kms, o) =>
-        kms.encrypt(
+      const response = await kms("Encrypt", signal, (client, o) =>
+        client.encrypt(
           {
             name,
             plaintext: asBuffer(dek),
@@ -205,9 +203,9 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         ),
       );
       // The version that encrypted must be one of ours, not whatever key the request was routed to.
-      if (typeof response.name !== "string" || !response.name.startsWith(`${name}/cryptoKeyVersions/`)) {
-        throw mismatch("Encrypt", response.name);
-      }
+      checkReportedKey(SERVICE, "Encrypt", response.name, name, (key, reported) =>
+        reported.startsWith(`${key}/cryptoKeyVersions/`),
+      );
       requireVerified("Encrypt", response.verifiedPlaintextCrc32c, "plaintext");
       requireVerified(
         "Encrypt",
@@ -218,20 +216,26 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };
     },
-    async unwrap(
-      entry: WrappedKeyEntry,
-      context: Parameters<KeyEncryptionKey["wrap"]>[1],
-      signal?: AbortSignal,
-    ) {
-      ownEntry(entry);
+    async unwrap(entry, context, callOptions) {
+      const signal = callOptions?.signal;
+      checkEntryOwner(kek, entry);
+      const ciphertext = asBuffer(entry.wrapped);
+      const ciphertextCrc32c = { value: crc32c(entry.wrapped) };
+      if (mode === "asymmetric") {
+        const response = await kms("AsymmetricDecrypt", signal, (client, o) =>
+          client.asymmetricDecrypt({ name, ciphertext, ciphertextCrc32c }, o),
+        );
+        requireVerified("AsymmetricDecrypt", response.verifiedCiphertextCrc32c, "ciphertext");
+        return checkedDek("AsymmetricDecrypt", bytes(response.plaintext), response.plaintextCrc32c);
+      }
       const aad = canonicalContextBytes(context);
-      const response = await call("Decrypt", signal, (kms, o) =>
-        kms.decrypt(
+      const response = await kms("Decrypt", signal, (client, o) =>
+        client.decrypt(
           {
             name,
-            ciphertext: asBuffer(entry.wrapped),
+            ciphertext,
             additionalAuthenticatedData: asBuffer(aad),
-            ciphertextCrc32c: { value: crc32c(entry.wrapped) },
+            ciphertextCrc32c,
             additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
           },
           o,
@@ -239,59 +243,11 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       );
       return checkedDek("Decrypt", bytes(response.plaintext), response.plaintextCrc32c);
     },
-  };
-
-  const asymmetric = {
-    async wrap(dek: Uint8Array, _context: Parameters<KeyEncryptionKey["wrap"]>[1], signal?: AbortSignal) {
-      const { key, hash } = await loadPublicKey(signal);
-      throwIfAborted(signal);
-      const wrapped = publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, dek);
-      return { keyId: name, wrapped: new Uint8Array(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength) };
-    },
-    async unwrap(
-      entry: WrappedKeyEntry,
-      _context: Parameters<KeyEncryptionKey["wrap"]>[1],
-      signal?: AbortSignal,
-    ) {
-      ownEntry(entry);
-      const response = await call("AsymmetricDecrypt", signal, (kms, o) =>
-        kms.asymmetricDecrypt(
-          { name, ciphertext: asBuffer(entry.wrapped), ciphertextCrc32c: { value: crc32c(entry.wrapped) } },
-          o,
-        ),
-      );
-      requireVerified("AsymmetricDecrypt", response.verifiedCiphertextCrc32c, "ciphertext");
-      return checkedDek("AsymmetricDecrypt", bytes(response.plaintext), response.plaintextCrc32c);
-    },
-  };
-
-  function checkedDek(operation: KmsOperation, plaintext: Uint8Array, checksum: unknown): Uint8Array {
-    try {
-      checkCrc(operation, plaintext, checksum, "plaintext");
-      if (plaintext.length !== DEK_LENGTH) {
-        throw new EnvelopeError(
-          "MALFORMED",
-          `Cloud KMS ${operation} on ${name} returned a key of the wrong length`,
-        );
-      }
-      return new Uint8Array(plaintext);
-    } finally {
-      plaintext.fill(0);
-    }
-  }
-
-  const impl = mode === "symmetric" ? symmetric : asymmetric;
-  const kek: GcpKmsKek = {
-    provider: GCP_KMS_PROVIDER,
-    keyId: name,
-    mode,
-    wrap: (dek, context, callOptions) => impl.wrap(dek, context, callOptions?.signal),
-    unwrap: (entry, context, callOptions) => impl.unwrap(entry, context, callOptions?.signal),
     matches: (entry) => entry.provider === GCP_KMS_PROVIDER && entry.keyId === name,
     async close() {
       // Only a client this KEK created is ours to close.
-      const own = await created?.catch(() => undefined);
-      created = undefined;
+      const own = created.peek(undefined);
+      created.clear();
       await own?.close();
     },
   };
@@ -314,12 +270,4 @@ function bytes(value: unknown): Uint8Array {
   if (typeof value === "string") return new Uint8Array(Buffer.from(value, "base64"));
   if (value instanceof Uint8Array) return value;
   return new Uint8Array(0);
-}
-
-function raceAbort<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -1,3 +1,6 @@
+export type { GcpClientOptions, GcpClientSettings } from "./client-options.js";
+export { crc32c } from "./crc32c.js";
+export { gcpKmsErrors, STATUS_TO_CODE } from "./errors.js";
 export {
   createGcpKmsKek,
   GCP_KMS_PROVIDER,
@@ -5,5 +8,4 @@ export {
   type GcpKmsKek,
   type GcpKmsKekOptions,
 } from "./gcp-kms-kek.js";
-export { STATUS_TO_CODE } from "./kms-errors.js";
-export { gcpKmsUriProvider } from "./uri-provider.js";
+export { gcpKmsUriProvider } from "./uri.js";

@@ -17,6 +17,12 @@ import { type EmulatorPrincipal, verifySigV4 } from "./sigv4.js";
 export type { EmulatedKeySpec } from "./key-store.js";
 export { KmsError } from "./kms-error.js";
 
+/** The static credentials every emulator accepts as root (see aws-kms's insecureTestCredentials). */
+export const INSECURE_TEST_PRINCIPAL: EmulatorPrincipal = Object.freeze({
+  accessKeyId: "KMSENVELOPETESTONLY",
+  secretAccessKey: "insecure-test-credentials",
+});
+
 export interface AwsKmsEmulatorOptions {
   /** TCP port on 127.0.0.1; a free one when absent. */
   port?: number | undefined;
@@ -118,7 +124,12 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     transform: (output: Record<string, unknown>) => Record<string, unknown>;
   }[] = [];
   const root: EmulatorPrincipal = { accessKeyId: "AKIDKMSEMULATOR00000", secretAccessKey: randomUUID() };
-  const principals = new Map<string, EmulatorPrincipal>([[root.accessKeyId, root]]);
+  // Also the well-known pair a provider's `insecureTestCredentials: true` sends (aws-kms's
+  // AWS_INSECURE_TEST_CREDENTIALS), so a config file can point at the emulator without secrets.
+  const principals = new Map<string, EmulatorPrincipal>([
+    [root.accessKeyId, root],
+    [INSECURE_TEST_PRINCIPAL.accessKeyId, INSECURE_TEST_PRINCIPAL],
+  ]);
   const clients: KMSClient[] = [];
 
   async function handle(request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<void> {

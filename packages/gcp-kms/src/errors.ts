@@ -1,4 +1,4 @@
-import { EnvelopeError, type ErrorCode } from "@kms-envelope/core";
+import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
 
 /** gRPC status codes (google.rpc.Code); the REST fallback reports the same numbers. */
 const STATUS_NAMES: Readonly<Record<number, string>> = {
@@ -86,58 +86,28 @@ export function statusOf(error: unknown): { status: string; detail: string } | u
   return http === undefined ? undefined : { status: http, detail: message };
 }
 
-/** Maps anything a client call threw onto an `EnvelopeError`, the SDK error (scrubbed) as `cause`. */
-export function mapKmsError(
-  operation: KmsOperation,
-  keyId: string,
-  error: unknown,
-  signal?: AbortSignal,
-): EnvelopeError {
-  if (error instanceof EnvelopeError) return error;
-  scrub(error);
-  if (signal?.aborted)
-    return new EnvelopeError("ABORTED", `Cloud KMS ${operation} was aborted`, { cause: error });
+/**
+ * The error table: by gRPC status (REST errors decoded to the same), with
+ * INVALID_ARGUMENT refined per operation. No status at all means the call
+ * never reached Cloud KMS (no credentials, a bad endpoint, a client bug):
+ * KMS_ERROR with the client's own message.
+ */
+export const gcpKmsErrors: KmsErrorTable = (error, operation) => {
   const found = statusOf(error);
   if (found === undefined) {
-    // No status: the call never reached Cloud KMS (no credentials, a bad endpoint, a client bug).
-    const reason = error instanceof Error ? `: ${error.message.slice(0, 300)}` : "";
-    return new EnvelopeError("KMS_ERROR", `Cloud KMS ${operation} on ${keyId} failed${reason}`, {
-      cause: error,
-    });
+    return { code: "KMS_ERROR", detail: error instanceof Error ? error.message.slice(0, 300) : typeof error };
   }
   const { status } = found;
-  const detail = found.detail.slice(0, 300);
+  const detail = `${status}: ${found.detail.slice(0, 300)}`;
   let code: ErrorCode = STATUS_TO_CODE[status] ?? "KMS_ERROR";
-  if (status === "INVALID_ARGUMENT" && /checksum/i.test(detail)) {
+  if (status === "INVALID_ARGUMENT" && /checksum/i.test(found.detail)) {
     // Cloud KMS saw other bytes than we checksummed: corrupted in transit.
     code = "KMS_INTEGRITY";
-  } else if (status === "INVALID_ARGUMENT" && DECRYPTS.has(operation)) {
+  } else if (status === "INVALID_ARGUMENT" && DECRYPTS.has(operation as KmsOperation)) {
     code = "TAMPERED";
   }
-  return new EnvelopeError(code, `Cloud KMS ${operation} on ${keyId} failed: ${status}: ${detail}`, {
-    cause: error,
-    // INTERNAL and UNKNOWN are transient per Google's guidance; integrity failures are worth one more try.
-    ...(status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" ? { retryable: true } : {}),
-  });
-}
-
-/**
- * The REST transport wraps HTTP failures (401/403) around the gaxios error,
- * whose `config` holds the request body: for Encrypt, the DEK in base64.
- * Strip request and response objects from the whole cause chain so no
- * `cause` we hand out can carry key material.
- */
-function scrub(error: unknown, depth = 0): void {
-  if (error === null || typeof error !== "object" || depth > 8) return;
-  const record = error as Record<string, unknown>;
-  for (const field of ["config", "request", "response", "requestOptions"]) {
-    if (field in record) {
-      try {
-        delete record[field];
-      } catch {
-        // Non-configurable: leave it, nothing we can do short of not passing the cause.
-      }
-    }
-  }
-  scrub(record.cause, depth + 1);
-}
+  // INTERNAL and UNKNOWN are transient per Google's guidance; integrity failures are worth one more try.
+  const retryable =
+    status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" ? true : undefined;
+  return { code, detail, retryable };
+};

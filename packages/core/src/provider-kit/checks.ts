@@ -1,0 +1,61 @@
+import { zero } from "../crypto/memory.js";
+import { EnvelopeError } from "../errors.js";
+import { DEK_LENGTH } from "../format/constants.js";
+import type { WrappedKeyEntry } from "../format/header.js";
+
+/**
+ * A data key a KMS returned: exactly 32 bytes, else `KMS_INTEGRITY` (the
+ * KMS answered, but not with a key this format can use) and the bytes are
+ * zeroed. Core applies it to every unwrap and generateDataKey result as
+ * well; providers call it where they still hold the service's answer.
+ */
+export function checkDataKey(value: unknown, source: string): Uint8Array {
+  if (value instanceof Uint8Array && value.length === DEK_LENGTH) return value;
+  if (value instanceof Uint8Array) zero(value);
+  throw new EnvelopeError(
+    "KMS_INTEGRITY",
+    `${source} returned a data key of ${value instanceof Uint8Array ? `${value.length} bytes` : "no bytes"}, not ${DEK_LENGTH}`,
+  );
+}
+
+/** Compares two key ids; providers pass a wider rule (multi-Region keys, versions, case). */
+export type SameKey = (expected: string, actual: string) => boolean;
+
+const exactly: SameKey = (expected, actual) => expected === actual;
+
+/**
+ * Key ownership, before a KMS call: the envelope entry must be one this KEK
+ * made (its provider and a key id `same` accepts), else `KEY_ID_MISMATCH`.
+ */
+export function checkEntryOwner(
+  kek: { readonly provider: string; readonly keyId: string },
+  entry: Pick<WrappedKeyEntry, "provider" | "keyId">,
+  same: SameKey = exactly,
+): void {
+  if (entry.provider !== kek.provider || !same(kek.keyId, entry.keyId)) {
+    throw new EnvelopeError(
+      "KEY_ID_MISMATCH",
+      `entry was wrapped by ${entry.provider}:${entry.keyId}, not ${kek.provider}:${kek.keyId}`,
+    );
+  }
+}
+
+/**
+ * Key ownership, after a KMS call: the key the service reports having used
+ * must be the one asked for, not whatever the request was routed to, else
+ * `KEY_ID_MISMATCH`.
+ */
+export function checkReportedKey(
+  service: string,
+  operation: string,
+  reported: unknown,
+  expected: string,
+  same: SameKey = exactly,
+): void {
+  if (typeof reported !== "string" || !same(expected, reported)) {
+    throw new EnvelopeError(
+      "KEY_ID_MISMATCH",
+      `${service} ${operation} used ${typeof reported === "string" ? reported : "an unnamed key"}, not ${expected}`,
+    );
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The provider kit: what every KMS provider needs and core owns, so each
+ * provider is a factory, wrap/unwrap, a URI opener and an error table.
+ * docs/adding-a-provider.md shows it in use.
+ */
+export { checkDataKey, checkEntryOwner, checkReportedKey, type SameKey } from "./checks.js";
+export {
+  createKmsCaller,
+  type KmsCall,
+  type KmsCallerOptions,
+  type KmsErrorTable,
+  type KmsFailure,
+  kmsError,
+} from "./kms-call.js";
+export {
+  isLoopbackUrl,
+  type OptionKinds,
+  type OptionSpec,
+  type OptionsOf,
+  readOpenOptions,
+} from "./open-options.js";
+export { createPromiseCache, type PromiseCache, type PromiseCacheOptions } from "./promise-cache.js";
+export { stripRequestData } from "./strip-cause.js";
+export { untilAborted } from "./until-aborted.js";

@@ -1,0 +1,85 @@
+import { createRequire } from "node:module";
+import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import { EnvelopeError, isLoopbackUrl } from "@kms-envelope/core";
+
+export type GcpClientOptions = NonNullable<ConstructorParameters<typeof KeyManagementServiceClient>[0]>;
+
+/** Settings a config file can carry; each becomes a KeyManagementServiceClient option. */
+export interface GcpClientSettings {
+  /** The service URL, e.g. `https://europe-west1-kms.googleapis.com` (a regional or private endpoint); `http://` only for loopback. */
+  endpoint?: string | undefined;
+  /** "grpc" (default) or "rest" (HTTP/1.1 + JSON, for proxies that pass no HTTP/2). */
+  transport?: "grpc" | "rest" | undefined;
+  /** A service account key or other credentials JSON file, instead of Application Default Credentials. */
+  credentialsFile?: string | undefined;
+  /** No credentials at all (an emulator); refused unless `endpoint` is loopback. */
+  insecureTestCredentials?: boolean | undefined;
+}
+
+interface GaxModule {
+  grpc: { credentials: { createInsecure(): unknown } };
+  googleAuthLibrary: { PassThroughClient: new () => object };
+}
+
+/**
+ * The client library's own gax: insecure channel credentials and the auth
+ * client must come from the very copies the client uses (grpc-js checks
+ * credentials by class).
+ */
+function gaxOfClientLibrary(): GaxModule {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve("@google-cloud/kms");
+  return require(require.resolve("google-gax", { paths: [entry] })) as GaxModule;
+}
+
+/** Client options for the settings, over `base` (the caller's own clientOptions). */
+export function clientOptionsFor(settings: GcpClientSettings, base: GcpClientOptions = {}): GcpClientOptions {
+  const { endpoint, transport, credentialsFile, insecureTestCredentials } = settings;
+  if (transport !== undefined && transport !== "grpc" && transport !== "rest") {
+    throw new EnvelopeError("INVALID_ARGUMENT", 'gcp-kms transport must be "grpc" or "rest"');
+  }
+  const options: Record<string, unknown> = { ...base };
+  if (transport === "rest") options.fallback = true;
+  let plaintext = false;
+  if (endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new EnvelopeError("INVALID_ARGUMENT", `gcp-kms endpoint "${endpoint}" is not a URL`);
+    }
+    plaintext = url.protocol === "http:";
+    if ((url.protocol !== "https:" && !plaintext) || (url.pathname !== "/" && url.pathname !== "")) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        `gcp-kms endpoint "${endpoint}" must be https://host[:port]`,
+      );
+    }
+    if (plaintext && !isLoopbackUrl(endpoint)) {
+      throw new EnvelopeError("INVALID_ARGUMENT", "a plain http:// gcp-kms endpoint must be loopback");
+    }
+    options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    options.port = url.port === "" ? (plaintext ? 80 : 443) : Number(url.port);
+    if (plaintext) options.protocol = "http";
+  }
+  if (insecureTestCredentials === true) {
+    if (endpoint === undefined || !isLoopbackUrl(endpoint)) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        "insecureTestCredentials needs a loopback endpoint (an emulator)",
+      );
+    }
+    if (credentialsFile !== undefined) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        "insecureTestCredentials and credentialsFile exclude each other",
+      );
+    }
+    options.authClient = new (gaxOfClientLibrary().googleAuthLibrary.PassThroughClient)();
+  }
+  if (credentialsFile !== undefined) options.keyFilename = credentialsFile;
+  // gRPC over a plaintext channel (an emulator): grpc-js needs insecure channel credentials.
+  if (plaintext && transport !== "rest")
+    options.sslCreds = gaxOfClientLibrary().grpc.credentials.createInsecure();
+  return options as GcpClientOptions;
+}
