@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { untilAborted } from "../provider-kit/until-aborted.js";
 
 /** Absolute deadlines (in `performance.now()` ms) of the signals `operationSignal` made. */
 const deadlines = new WeakMap<AbortSignal, number>();
@@ -50,53 +51,10 @@ export function abortError(signal: AbortSignal): EnvelopeError {
   return new EnvelopeError("ABORTED", "the operation was aborted", { cause: reason });
 }
 
-/**
- * Settles with `pending`, or rejects as soon as `signal` fires: core
- * enforces deadlines even against a provider that ignores the signal. A
- * value that arrives after the race was lost goes to `discard` (to zero a
- * DEK nobody will use).
- */
-export function raceSignal<T>(
-  pending: Promise<T>,
-  signal: AbortSignal | undefined,
-  discard?: (late: T) => void,
-): Promise<T> {
-  if (signal === undefined) return pending;
-  if (signal.aborted) {
-    pending.then(discard, () => {});
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      reject(abortError(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        if (settled) discard?.(value);
-        else {
-          settled = true;
-          resolve(value);
-        }
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        if (settled) return;
-        settled = true;
-        reject(error);
-      },
-    );
-  });
-}
-
 /** Waits `ms`, or rejects when `signal` fires. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0 && signal?.aborted !== true) return Promise.resolve();
-  return raceSignal(
+  return untilAborted(
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       signal?.addEventListener("abort", () => clearTimeout(timer), { once: true });

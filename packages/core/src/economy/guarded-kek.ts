@@ -1,7 +1,8 @@
 import { EnvelopeError, toEnvelopeError } from "../errors.js";
 import type { KeyEncryptionKey } from "../kek.js";
+import { untilAborted } from "../provider-kit/until-aborted.js";
 import { createRetryBudget, fullJitterDelay, type ResolvedRetryPolicy, type RetryBudget } from "./backoff.js";
-import { abortError, raceSignal, remainingMs, sleep } from "./deadline.js";
+import { abortError, remainingMs, sleep } from "./deadline.js";
 import { emit, type KmsEventListener, type KmsOperation } from "./events.js";
 import { createTokenBucket, type RateLimit, type TokenBucket } from "./token-bucket.js";
 
@@ -54,12 +55,12 @@ export function guardKek(
     discard: ((late: T) => void) | undefined,
   ): Promise<T> {
     const timeoutMs = settings.callTimeoutMs;
-    if (timeoutMs === undefined) return raceSignal(invoke(run, signal), signal, discard);
+    if (timeoutMs === undefined) return untilAborted(invoke(run, signal), signal, discard);
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
     try {
-      return await raceSignal(invoke(run, combined), combined, discard);
+      return await untilAborted(invoke(run, combined), combined, discard);
     } catch (error) {
       if (timeout.signal.aborted && signal?.aborted !== true) {
         throw new EnvelopeError(

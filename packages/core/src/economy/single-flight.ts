@@ -1,4 +1,4 @@
-import { raceSignal } from "./deadline.js";
+import { untilAborted } from "../provider-kit/until-aborted.js";
 
 /**
  * One KMS call shared by every operation that needs its result. Each waiter
@@ -40,7 +40,7 @@ export function startSharedCall<T>(run: (signal: AbortSignal) => Promise<T>): Sh
     promise,
     join(signal, take, discard) {
       waiters++;
-      const own = raceSignal(promise.then(take), signal, discard);
+      const own = untilAborted(promise.then(take), signal, discard);
       own.then(
         () => {},
         () => {

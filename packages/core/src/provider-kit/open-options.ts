@@ -33,10 +33,7 @@ export function readOpenOptions<S extends OptionSpec>(
   const result: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
     if (!Object.hasOwn(spec, name)) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `unknown ${scheme} provider option "${name}"`,
-      );
+      throw new EnvelopeError("INVALID_ARGUMENT", `unknown ${scheme} provider option "${name}"`);
     }
     if (value === undefined) continue;
     const kind = spec[name]!;
