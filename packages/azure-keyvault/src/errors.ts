@@ -1,4 +1,4 @@
-import { EnvelopeError, type ErrorCode, isEnvelopeError } from "@kms-envelope/core";
+import { EnvelopeError, type ErrorCode, isEnvelopeError, parseRetryAfter } from "@kms-envelope/core";
 
 export type KeyVaultOperation = "get" | "wrap" | "unwrap";
 
@@ -6,6 +6,14 @@ interface RestErrorLike extends Error {
   readonly statusCode?: number | undefined;
   readonly code?: string | undefined;
   readonly details?: unknown;
+  readonly response?: { readonly headers?: { get?(name: string): string | undefined } } | undefined;
+}
+
+/** Key Vault's Retry-After (sent with 429 and some 503s), once the SDK's own retries are spent. */
+function retryAfterOf(error: RestErrorLike): { retryAfterMs?: number } {
+  const header = error.response?.headers?.get?.("retry-after");
+  const retryAfterMs = parseRetryAfter(header);
+  return retryAfterMs === undefined ? {} : { retryAfterMs };
 }
 
 /** `RestError` by name: @azure/core-rest-pipeline is the SDK's dependency, not ours, and may exist twice. */
@@ -66,9 +74,7 @@ export function toKeyVaultError(error: unknown, operation: KeyVaultOperation, ke
     return new EnvelopeError(
       code,
       `Key Vault could not ${VERB[operation]} ${keyId}: ${what || error.message}`,
-      {
-        cause: sanitize(error),
-      },
+      { cause: sanitize(error), ...retryAfterOf(error) },
     );
   }
   if (error instanceof Error) {
