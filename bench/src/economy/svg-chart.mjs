@@ -8,7 +8,7 @@ const HEIGHT = 400;
 const MARGIN = { left: 70, right: 200, top: 40, bottom: 50 };
 const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e"];
 
-const escape = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const xmlText = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /**
  * @param {{ title: string, xLabel: string, yLabel: string, xMax: number,
@@ -27,7 +27,7 @@ export function kmsCallsChart(chart) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="22" font-size="14" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${MARGIN.left}" y="22" font-size="14" font-weight="bold">${xmlText(chart.title)}</text>`,
   ];
   for (let e = 0; e <= yMaxExp; e++) {
     const at = y(10 ** e);
@@ -46,8 +46,8 @@ export function kmsCallsChart(chart) {
   parts.push(
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotH}" stroke="#333333"/>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="#333333"/>`,
-    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 12}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-    `<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(chart.yLabel)}</text>`,
+    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 12}" text-anchor="middle">${xmlText(chart.xLabel)}</text>`,
+    `<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${xmlText(chart.yLabel)}</text>`,
   );
   chart.series.forEach((series, i) => {
     const color = COLORS[i % COLORS.length];
@@ -56,7 +56,7 @@ export function kmsCallsChart(chart) {
     parts.push(
       `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/>`,
       `<line x1="${WIDTH - MARGIN.right + 15}" y1="${legendY}" x2="${WIDTH - MARGIN.right + 35}" y2="${legendY}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${WIDTH - MARGIN.right + 40}" y="${legendY + 4}">${escape(series.name)}</text>`,
+      `<text x="${WIDTH - MARGIN.right + 40}" y="${legendY + 4}">${xmlText(series.name)}</text>`,
     );
   });
   parts.push("</svg>");
