@@ -268,3 +268,17 @@ describe("options are validated", () => {
     );
   });
 });
+
+describe("rewrap under the source keyring's deadline", () => {
+  it("a target KEK that never answers ends the rewrap as ABORTED at deadlineMs", async () => {
+    const { rewrap } = await import("../src/index.js");
+    const a = createScriptedKek("a");
+    const b = createScriptedKek("b");
+    const envelope = await encrypt(hello(), { keyring: createKeyring({ primary: a.kek }), context });
+    b.next({ hang: true });
+    const from = createKeyring({ primary: a.kek, kms: { deadlineMs: 80 } });
+    const error = await failure(rewrap(envelope, { from, to: { add: [b.kek] } }));
+    expect(error.code).toBe("ABORTED");
+    expect(error.message).toMatch(/deadline: the operation did not finish within 80 ms/);
+  });
+});
