@@ -17,23 +17,21 @@ const xmlText = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt
 export function kmsCallsChart(chart) {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const yMaxExp = Math.max(
-    1,
-    Math.ceil(Math.log10(Math.max(...chart.series.flatMap((s) => s.points.map((p) => p[1]))))),
-  );
+  const most = Math.max(...chart.series.flatMap((s) => s.points.map((p) => p[1])));
+  const yMaxExp = Math.ceil(Math.log10(Math.max(10, most)) - 1e-9);
   const x = (value) => MARGIN.left + (value / chart.xMax) * plotW;
-  // Log scale from 1 call; a point at 0 calls sits on the axis.
-  const y = (value) => MARGIN.top + plotH - (value <= 1 ? 0 : (Math.log10(value) / yMaxExp) * plotH);
+  // log10(1 + calls): 0 calls sits on the axis and a single call stays visibly above it.
+  const y = (value) => MARGIN.top + plotH - (Math.log10(1 + value) / yMaxExp) * plotH;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${MARGIN.left}" y="22" font-size="14" font-weight="bold">${xmlText(chart.title)}</text>`,
   ];
-  for (let e = 0; e <= yMaxExp; e++) {
-    const at = y(10 ** e);
+  for (const tick of [0, ...Array.from({ length: yMaxExp + 1 }, (_, e) => 10 ** e)]) {
+    const at = y(tick);
     parts.push(
       `<line x1="${MARGIN.left}" y1="${at.toFixed(1)}" x2="${MARGIN.left + plotW}" y2="${at.toFixed(1)}" stroke="#dddddd"/>`,
-      `<text x="${MARGIN.left - 8}" y="${(at + 4).toFixed(1)}" text-anchor="end">${(10 ** e).toLocaleString("en-US")}</text>`,
+      `<text x="${MARGIN.left - 8}" y="${(at + 4).toFixed(1)}" text-anchor="end">${tick.toLocaleString("en-US")}</text>`,
     );
   }
   for (let i = 0; i <= 5; i++) {
