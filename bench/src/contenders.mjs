@@ -9,6 +9,7 @@ import {
 } from "@aws-crypto/client-node";
 import { createKeyring, decrypt, encrypt } from "@kms-envelope/core";
 import { createLocalKek } from "@kms-envelope/local";
+import { baselineCore } from "./baseline.mjs";
 
 const context = { purpose: "bench" };
 
@@ -85,5 +86,30 @@ export function kmsEnvelope(frameLength) {
   };
 }
 
+/**
+ * The same as `kmsEnvelope` over another build of core (BENCH_BASELINE, see
+ * baseline.mjs): before and after a change, measured in one run.
+ */
+export function kmsEnvelopeBaseline() {
+  if (baselineCore === undefined) throw new Error("BENCH_BASELINE is not set");
+  const kek = createLocalKek({ key: randomBytes(32), keyId: "bench" });
+  const keyring = baselineCore.createKeyring({ primary: kek });
+  return {
+    name: "kms-envelope baseline",
+    async encrypt(plaintext) {
+      return baselineCore.encrypt(plaintext, { keyring, context });
+    },
+    async decrypt(envelope) {
+      return (await baselineCore.decrypt(envelope, { keyring, expectedContext: context })).plaintext;
+    },
+  };
+}
+
 /** By name, for worker threads that build their contender from a name and arguments. */
-export const contenderFactories = Object.freeze({ rawAesGcm, awsDefault, awsCommitting, kmsEnvelope });
+export const contenderFactories = Object.freeze({
+  rawAesGcm,
+  awsDefault,
+  awsCommitting,
+  kmsEnvelope,
+  kmsEnvelopeBaseline,
+});

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { baselineCore } from "./baseline.mjs";
 import { breakdown } from "./breakdown.mjs";
 import { contenderFactories } from "./contenders.mjs";
 import { interleavedInWorkers, median } from "./measure.mjs";
@@ -50,6 +51,7 @@ function spec(factory, ...args) {
 }
 
 const STREAM_MIB = QUICK ? 128 : 1024;
+const STREAM_CONTENDERS = ["raw", "kms-envelope", ...(baselineCore === undefined ? [] : ["baseline"])];
 
 function child(...args) {
   const script = fileURLToPath(new URL("./stream-child.mjs", import.meta.url));
@@ -64,12 +66,12 @@ function measureStreams(repetitions) {
   const directory = mkdtempSync(join(os.tmpdir(), "kms-envelope-bench-"));
   try {
     const samples = {};
-    for (const contender of ["raw", "kms-envelope"]) {
+    for (const contender of STREAM_CONTENDERS) {
       samples[contender] = { encrypt: [], decrypt: [] };
       child("prepare", contender, String(STREAM_MIB), join(directory, contender));
     }
     for (let rep = 0; rep < repetitions; rep++) {
-      for (const contender of ["raw", "kms-envelope"]) {
+      for (const contender of STREAM_CONTENDERS) {
         samples[contender].encrypt.push(child("encrypt", contender, String(STREAM_MIB)));
         samples[contender].decrypt.push(child("decrypt", contender, join(directory, contender)));
       }
@@ -95,7 +97,8 @@ async function main() {
   const ours = spec("kmsEnvelope");
   const peerDefault = spec("awsDefault");
   const peerCommit = spec("awsCommitting");
-  const contenders = [limit, peerDefault, peerCommit, ours];
+  const baseline = baselineCore === undefined ? undefined : spec("kmsEnvelopeBaseline");
+  const contenders = [limit, peerDefault, peerCommit, ours, ...(baseline === undefined ? [] : [baseline])];
 
   const buffers = [];
   for (const size of SIZES) {
@@ -113,6 +116,7 @@ async function main() {
       row.ratioToLimit = medians.get(ours.name) / medians.get(limit.name);
       row.ratioToPeerCommit = medians.get(ours.name) / medians.get(peerCommit.name);
       row.ratioToPeerDefault = medians.get(ours.name) / medians.get(peerDefault.name);
+      if (baseline !== undefined) row.ratioToBaseline = medians.get(ours.name) / medians.get(baseline.name);
       buffers.push(row);
     }
   }
@@ -163,6 +167,9 @@ async function main() {
       peerDefault: peerDefault.name,
       peerCommit: peerCommit.name,
       ours: ours.name,
+      ...(baseline === undefined
+        ? {}
+        : { baseline: baseline.name, baselineDirectory: process.env.BENCH_BASELINE }),
     },
     buffers,
     frameSweep: sweep,
@@ -222,6 +229,27 @@ export function renderTable(result) {
     lines.push(
       `| ${frameLength / 1024} KiB | ${fixed(big.encryptRatioToLimit, 2)} | ${fixed(big.decryptRatioToLimit, 2)} | ${fixed(small.encryptRatioToLimit, 2)} | ${fixed(small.decryptRatioToLimit, 2)} |`,
     );
+  }
+  if (result.contenders.baseline !== undefined) {
+    const before = result.streams.baseline;
+    lines.push(
+      "",
+      `| before → after (same run) | ${result.contenders.baseline} | ${ours} | after ÷ before |`,
+      "|---|--:|--:|--:|",
+    );
+    for (const row of result.buffers) {
+      const cell = (name) =>
+        row.bytes <= 1024 ? `${fixed(row.opsPerSecond[name])} ops/s` : `${fixed(row.mbPerSecond[name])} MB/s`;
+      lines.push(
+        `| ${row.size} ${row.direction} | ${cell(result.contenders.baseline)} | ${cell(ours)} | ${fixed(row.ratioToBaseline, 2)} |`,
+      );
+    }
+    for (const direction of ["encrypt", "decrypt"]) {
+      const key = `${direction}MbPerSecond`;
+      lines.push(
+        `| ${result.streamMiB} MiB stream ${direction} | ${fixed(before[key])} MB/s | ${fixed(mine[key])} MB/s | ${fixed(mine[key] / before[key], 2)} |`,
+      );
+    }
   }
   lines.push("", "| one 1 KiB message, step by step | µs (CPU) |", "|---|--:|");
   for (const step of result.breakdown) lines.push(`| ${step.step} | ${fixed(step.microseconds, 1)} |`);

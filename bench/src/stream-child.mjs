@@ -14,6 +14,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createKeyring, decryptStream, encryptStream } from "@kms-envelope/core";
 import { createLocalKek } from "@kms-envelope/local";
+import { baselineCore } from "./baseline.mjs";
 
 const [mode, contender, argument, prepareFile] = process.argv.slice(2);
 /** `prepare` writes this file; `decrypt` reads it. */
@@ -23,7 +24,9 @@ const READ_CHUNK = 256 * 1024;
 // Fixed key material: `prepare` and `decrypt` run in different processes.
 const key = Buffer.alloc(32, 7);
 const iv = Buffer.alloc(12, 9);
-const keyring = createKeyring({ primary: createLocalKek({ key, keyId: "bench" }) });
+// "baseline": the same over another build of core (BENCH_BASELINE, see baseline.mjs).
+const core = contender === "baseline" ? baselineCore : { createKeyring, decryptStream, encryptStream };
+const keyring = core.createKeyring({ primary: createLocalKek({ key, keyId: "bench" }) });
 
 function plaintextSource(total) {
   const block = randomBytes(1024 * 1024);
@@ -37,11 +40,11 @@ function plaintextSource(total) {
 }
 
 function encryptor() {
-  return contender === "raw" ? createCipheriv("aes-256-gcm", key, iv) : encryptStream({ keyring });
+  return contender === "raw" ? createCipheriv("aes-256-gcm", key, iv) : core.encryptStream({ keyring });
 }
 
 function decryptor() {
-  if (contender !== "raw") return decryptStream({ keyring });
+  if (contender !== "raw") return core.decryptStream({ keyring });
   const decipher = createDecipheriv("aes-256-gcm", key, iv);
   decipher.setAuthTag(readFileSync(`${file}.tag`));
   return decipher;

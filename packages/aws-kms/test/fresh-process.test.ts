@@ -1,15 +1,13 @@
-import { execFile } from "node:child_process";
-import { rm, stat, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { createIsolatedInstall } from "@kms-envelope/conformance";
+import { DisableKeyCommand } from "@aws-sdk/client-kms";
+import { createIsolatedInstall, runIsolated } from "@kms-envelope/conformance";
 import { armor, createKeyring, decrypt, encrypt } from "@kms-envelope/core";
 import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createAwsKmsKek } from "../src/index.js";
 
-const run = promisify(execFile);
 const PACKAGE = dirname(dirname(fileURLToPath(import.meta.url)));
 const CORE = join(PACKAGE, "..", "core");
 
@@ -29,18 +27,6 @@ const { plaintext, header } = await decrypt(process.argv[2], { keyring, expected
 process.stdout.write(JSON.stringify({ text: new TextDecoder().decode(plaintext), keyIds: header.wrappedKeys.map((k) => k.keyId) }));
 `;
 
-// The same loopback-only guard as the test setup file, for the child.
-const GUARD = `
-import { Socket } from "node:net";
-const connect = Socket.prototype.connect;
-Socket.prototype.connect = function (...args) {
-  const [first] = Array.isArray(args[0]) ? args[0] : args;
-  const host = typeof first === "object" && first !== null && typeof first.path !== "string" ? (first.host ?? "localhost") : "localhost";
-  if (!["127.0.0.1", "::1", "localhost"].includes(host)) throw new Error("child tried to connect to " + host);
-  return connect.apply(this, args);
-};
-`;
-
 // A writer that names only the key: client, credentials, region and endpoint all
 // come from the SDK's default chain (here the environment), created on first use.
 const DEFAULT_CHAIN_WRITER = `
@@ -58,20 +44,13 @@ try {
 let emulator: AwsKmsEmulator;
 let app: string;
 beforeAll(async () => {
-  // The child imports the built package: a stale dist would test old code.
-  const built = await stat(join(PACKAGE, "dist", "index.js")).catch(() => undefined);
-  const source = await stat(join(PACKAGE, "src", "aws-kms-kek.ts"));
-  if (built === undefined || built.mtimeMs < source.mtimeMs) {
-    throw new Error(
-      "packages/aws-kms/dist is missing or stale: run `pnpm --filter @kms-envelope/aws-kms run build`",
-    );
-  }
   emulator = await startAwsKmsEmulator();
-  // Copies of the built core and aws-kms, plus links to the SDK they depend on: nothing else.
-  app = createIsolatedInstall([CORE, PACKAGE], "aws-kms-fresh-");
-  await writeFile(join(app, "reader.mjs"), READER);
-  await writeFile(join(app, "loopback-only.mjs"), GUARD);
-  await writeFile(join(app, "writer.mjs"), DEFAULT_CHAIN_WRITER);
+  // Copies of core and aws-kms built now from this checkout, plus links to the SDK they need: nothing else.
+  app = createIsolatedInstall([CORE, PACKAGE], {
+    prefix: "aws-kms-fresh-",
+    build: true,
+    files: { "reader.mjs": READER, "writer.mjs": DEFAULT_CHAIN_WRITER },
+  });
 });
 afterAll(async () => {
   await emulator?.close();
@@ -86,22 +65,17 @@ it("an envelope made with an AWS KEK decrypts in a fresh process with only core 
     context: { app: "fresh" },
   });
   emulator.calls.reset();
-  const { stdout } = await run(
-    process.execPath,
-    ["--import", "./loopback-only.mjs", "reader.mjs", armor(envelope)],
-    {
-      cwd: app,
-      // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
-      env: {
-        PATH: process.env.PATH ?? "",
-        KMS_ENDPOINT: emulator.endpoint,
-        KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
-        KMS_KEY_URI: `aws-kms://${key.arn}`,
-        AWS_EC2_METADATA_DISABLED: "true",
-      },
-      timeout: 20_000,
+  const stdout = await runIsolated(app, "reader.mjs", {
+    args: [armor(envelope)],
+    // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
+    env: {
+      PATH: process.env.PATH ?? "",
+      KMS_ENDPOINT: emulator.endpoint,
+      KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
+      KMS_KEY_URI: `aws-kms://${key.arn}`,
+      AWS_EC2_METADATA_DISABLED: "true",
     },
-  );
+  });
   expect(JSON.parse(stdout)).toEqual({ text: "read me elsewhere", keyIds: [key.arn] });
   // The child really asked KMS: one Decrypt, in the key's region.
   expect(emulator.calls.count("Decrypt")).toBe(1);
@@ -110,8 +84,7 @@ it("an envelope made with an AWS KEK decrypts in a fresh process with only core 
 it("with no client or config, a KEK uses the SDK's default chain, created on first use", async () => {
   const key = emulator.createKey({ alias: "alias/default-chain", region: "ap-northeast-1" });
   emulator.calls.reset();
-  const { stdout } = await run(process.execPath, ["--import", "./loopback-only.mjs", "writer.mjs"], {
-    cwd: app,
+  const stdout = await runIsolated(app, "writer.mjs", {
     env: {
       PATH: process.env.PATH ?? "",
       KMS_KEY_ID: "alias/default-chain",
@@ -123,7 +96,6 @@ it("with no client or config, a KEK uses the SDK's default chain, created on fir
       AWS_SHARED_CREDENTIALS_FILE: join(app, "no-credentials"),
       AWS_EC2_METADATA_DISABLED: "true",
     },
-    timeout: 20_000,
   });
   expect(emulator.calls.count("DescribeKey")).toBe(1);
   expect(emulator.calls.count("GenerateDataKey")).toBe(1);
@@ -138,8 +110,7 @@ it("with no client or config, a KEK uses the SDK's default chain, created on fir
 it("with no credentials anywhere, the default chain fails as KEY_ACCESS_DENIED", async () => {
   emulator.createKey({ alias: "alias/no-credentials" });
   emulator.calls.reset();
-  const { stdout } = await run(process.execPath, ["--import", "./loopback-only.mjs", "writer.mjs"], {
-    cwd: app,
+  const stdout = await runIsolated(app, "writer.mjs", {
     env: {
       PATH: process.env.PATH ?? "",
       KMS_KEY_ID: "alias/no-credentials",
@@ -149,8 +120,70 @@ it("with no credentials anywhere, the default chain fails as KEY_ACCESS_DENIED",
       AWS_SHARED_CREDENTIALS_FILE: join(app, "no-credentials"),
       AWS_EC2_METADATA_DISABLED: "true",
     },
-    timeout: 20_000,
   });
   expect(stdout).toBe("ERROR KEY_ACCESS_DENIED CredentialsProviderError");
   expect(emulator.calls.count("DescribeKey")).toBe(0);
+});
+
+// Two copies of core, as npm installs them when the application's core and the
+// provider's drift apart: the application imports the top one, aws-kms its own.
+const TWO_CORES = `
+import * as top from "@kms-envelope/core";
+import { createAwsKmsKek } from "@kms-envelope/aws-kms";
+const nested = await import(new URL("./node_modules/@kms-envelope/aws-kms/node_modules/@kms-envelope/core/dist/index.js", import.meta.url).href);
+const config = { endpoint: process.env.KMS_ENDPOINT, region: "us-east-1", credentials: JSON.parse(process.env.KMS_CREDENTIALS) };
+const kek = createAwsKmsKek({ keyId: process.env.KMS_KEY_ARN, clientConfig: config });
+const keyring = top.createKeyring({ primary: kek });
+const codeOf = (promise) => promise.then(() => "no error", (error) => error);
+const wrapError = await codeOf(kek.wrap(new Uint8Array(32), {}));
+const encryptError = await codeOf(top.encrypt(new Uint8Array(1), { keyring }));
+const decryptError = await codeOf(top.decrypt(process.argv[2], { keyring }));
+process.stdout.write(JSON.stringify({
+  twoCopies: nested.EnvelopeError !== top.EnvelopeError,
+  providerUsesNested: wrapError instanceof nested.EnvelopeError,
+  instanceofTop: wrapError instanceof top.EnvelopeError,
+  isEnvelopeError: top.isEnvelopeError(wrapError) && nested.isEnvelopeError(decryptError),
+  wrap: wrapError.code,
+  encrypt: encryptError.code,
+  decrypt: decryptError.code,
+  failures: decryptError.failures.map((failure) => failure.error.code),
+}));
+`;
+
+it("with two copies of core installed, provider errors keep their codes (the Symbol.for brand)", async () => {
+  const twoCores = createIsolatedInstall([CORE, PACKAGE], {
+    prefix: "aws-kms-two-cores-",
+    nested: { "@kms-envelope/aws-kms": [CORE] },
+    files: { "two-cores.mjs": TWO_CORES },
+  });
+  try {
+    const key = emulator.createKey();
+    const client = emulator.client();
+    const envelope = await encrypt(new Uint8Array([1]), {
+      keyring: createKeyring({ primary: createAwsKmsKek({ keyId: key.arn, client }) }),
+    });
+    await client.send(new DisableKeyCommand({ KeyId: key.arn }));
+    const stdout = await runIsolated(twoCores, "two-cores.mjs", {
+      args: [armor(envelope)],
+      env: {
+        PATH: process.env.PATH ?? "",
+        KMS_ENDPOINT: emulator.endpoint,
+        KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
+        KMS_KEY_ARN: key.arn,
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      twoCopies: true,
+      providerUsesNested: true,
+      instanceofTop: false,
+      isEnvelopeError: true,
+      wrap: "KEY_DISABLED",
+      encrypt: "KEY_DISABLED",
+      decrypt: "NO_USABLE_KEY",
+      failures: ["KEY_DISABLED"],
+    });
+  } finally {
+    await rm(twoCores, { recursive: true, force: true });
+  }
 });

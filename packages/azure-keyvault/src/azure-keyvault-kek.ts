@@ -1,11 +1,21 @@
 import { constants, publicEncrypt } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CryptographyClientOptions, KeyVaultKey } from "@azure/keyvault-keys";
-import { EnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
-import { loadDefaultCredential } from "./credential.js";
-import { toKeyVaultError } from "./errors.js";
+import {
+  checkDataKey,
+  checkReportedKey,
+  createKmsCaller,
+  createPromiseCache,
+  EnvelopeError,
+  isLoopbackUrl,
+  type KeyEncryptionKey,
+  throwIfAborted,
+} from "@kms-envelope/core";
+import { AZURE_CREDENTIAL_KINDS, type AzureCredentialKind, loadCredential } from "./credential.js";
+import { keyVaultErrors } from "./errors.js";
 import { createKeyCache } from "./key-cache.js";
-import { type KeyVaultKeyId, parseKeyId, tryParseKeyId } from "./key-id.js";
+import { parseKeyId, sameKey, tryParseKeyId } from "./key-id.js";
 
 export const AZURE_KEYVAULT_PROVIDER = "azure-keyvault";
 
@@ -15,8 +25,18 @@ export type AzureWrapAlgorithm = "RSA-OAEP-256" | "A256KW";
 export interface AzureKeyVaultKekOptions {
   /** https://<vault>.vault.azure.net/keys/<name>[/<version>] (or …managedhsm.azure.net…). */
   keyId: string;
-  /** Any `TokenCredential`; when absent, `DefaultAzureCredential` from @azure/identity (loaded on first use). */
-  credential?: TokenCredential | undefined;
+  /**
+   * A `TokenCredential`, or the name of an @azure/identity credential to create
+   * ("default" | "cli" | "managed-identity" | "environment"). Default: "default"
+   * (`DefaultAzureCredential`, loaded on first use).
+   */
+  credential?: TokenCredential | AzureCredentialKind | undefined;
+  /** The tenant a "default" or "cli" credential signs in to. */
+  tenantId?: string | undefined;
+  /** A PEM file of certificates to trust for the vault's TLS (a private CA, an emulator). */
+  caFile?: string | undefined;
+  /** A static bearer token an emulator accepts; refused unless the vault is loopback. */
+  insecureTestCredentials?: boolean | undefined;
   /** Passed to the SDK's KeyClient and CryptographyClient: retryOptions, tlsOptions, proxyOptions, httpClient, … */
   clientOptions?: CryptographyClientOptions | undefined;
   /** Default: from the key's type (RSA, RSA-HSM → RSA-OAEP-256; oct, oct-HSM → A256KW). */
@@ -32,7 +52,8 @@ export interface AzureKeyVaultKekOptions {
 
 const DEFAULT_KEY_CACHE_MS = 5 * 60_000;
 const A256KW_WRAPPED_LENGTH = 40;
-const DEK_LENGTH = 32;
+const SERVICE = "Key Vault";
+const call = createKmsCaller({ service: SERVICE, classify: keyVaultErrors });
 
 /** The SDK's `abortSignal` option, absent rather than undefined (exactOptionalPropertyTypes). */
 const abortOption = (signal: AbortSignal | undefined) =>
@@ -44,7 +65,7 @@ const abortOption = (signal: AbortSignal | undefined) =>
  * that version, so rotating the key never strands old envelopes.
  */
 export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEncryptionKey {
-  const configured = parseKeyId(options.keyId);
+  const configured = parseKeyId(options?.keyId);
   const keyCacheMs = options.keyCacheMs ?? DEFAULT_KEY_CACHE_MS;
   if (!(keyCacheMs >= 0)) throw new EnvelopeError("INVALID_ARGUMENT", "keyCacheMs must be a number >= 0");
   if (
@@ -57,20 +78,28 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
       `unsupported Key Vault wrap algorithm "${String(options.algorithm)}"`,
     );
   }
-  let credential: Promise<TokenCredential> | undefined;
-  const getCredential = () => {
-    credential ??=
-      options.credential === undefined ? loadDefaultCredential() : Promise.resolve(options.credential);
-    // A failed load (no @azure/identity) is retried on the next call rather than remembered.
-    credential.catch(() => {
-      credential = undefined;
+  const credentialKind = credentialKindOf(options, configured.vaultUrl);
+  const credentials = createPromiseCache(() =>
+    typeof options.credential === "object"
+      ? Promise.resolve(options.credential)
+      : loadCredential(credentialKind, options.tenantId),
+  );
+  const clientOptions = createPromiseCache(async () => {
+    const base: CryptographyClientOptions = { ...options.clientOptions };
+    // An emulator on 127.0.0.1 answers the bearer challenge for a resource that is not its host.
+    if (options.insecureTestCredentials === true) base.disableChallengeResourceVerification = true;
+    if (options.caFile === undefined) return base;
+    const ca = await readFile(options.caFile, "utf8").catch((error: unknown) => {
+      throw new EnvelopeError("INVALID_ARGUMENT", `caFile ${options.caFile} cannot be read`, {
+        cause: error,
+      });
     });
-    return credential;
-  };
+    return { ...base, tlsOptions: { ...base.tlsOptions, ca } };
+  });
   const keys = createKeyCache({
     keyId: configured,
-    credential: getCredential,
-    clientOptions: options.clientOptions ?? {},
+    credential: () => credentials.get(undefined),
+    clientOptions: () => clientOptions.get(undefined),
     ttlMs: keyCacheMs,
   });
 
@@ -97,21 +126,13 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
     }
   }
 
-  function expectedWrappedLength(key: KeyVaultKey, algorithm: AzureWrapAlgorithm): number | undefined {
-    if (algorithm === "A256KW") return A256KW_WRAPPED_LENGTH;
-    return key.key?.n === undefined ? undefined : key.key.n.length;
-  }
+  const expectedWrappedLength = (modulusBytes: number | undefined, algorithm: AzureWrapAlgorithm) =>
+    algorithm === "A256KW" ? A256KW_WRAPPED_LENGTH : modulusBytes;
 
-  function checkEntryKeyId(entryKeyId: string): KeyVaultKeyId {
-    const parsed = tryParseKeyId(entryKeyId);
-    const sameKey = parsed !== undefined && parsed.unversioned === configured.unversioned;
-    if (!sameKey || (configured.version !== undefined && parsed.version !== configured.version)) {
-      throw new EnvelopeError(
-        "KEY_ID_MISMATCH",
-        `entry was wrapped by ${entryKeyId}, not by ${configured.id}`,
-      );
-    }
-    return parsed;
+  /** Key ownership: an entry of this key (any version when unversioned), its name compared case-insensitively. */
+  function ownEntry(entry: { provider: string; keyId: string }) {
+    const parsed = entry.provider === AZURE_KEYVAULT_PROVIDER ? tryParseKeyId(entry.keyId) : undefined;
+    return parsed !== undefined && sameKey(configured, parsed) ? parsed : undefined;
   }
 
   const kek: KeyEncryptionKey = {
@@ -122,12 +143,13 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
       // Key Vault's wrap takes no AAD: the context is bound by the envelope's header tag and commitment.
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const { key, crypto: cryptoClient, publicKey } = await keys.read(configured.version ?? "", signal);
+      const read = await keys.read(configured.version ?? "", signal);
+      const { key } = read;
       const keyId = key.id ?? configured.id;
       const algorithm = algorithmFor(key);
       let wrapped: Uint8Array;
       if (options.wrapLocally === true) {
-        if (publicKey === undefined || algorithm !== "RSA-OAEP-256") {
+        if (read.publicKey === undefined || algorithm !== "RSA-OAEP-256") {
           throw new EnvelopeError(
             "INVALID_ARGUMENT",
             `wrapLocally needs an RSA key; ${keyId} wraps with ${algorithm}`,
@@ -136,19 +158,15 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
         checkUsable(key);
         // RSA-OAEP-256 with the public JWK: the same construction as the service's wrapkey.
         const padding = constants.RSA_PKCS1_OAEP_PADDING;
-        wrapped = publicEncrypt({ key: publicKey, padding, oaepHash: "sha256" }, dek);
+        wrapped = publicEncrypt({ key: read.publicKey, padding, oaepHash: "sha256" }, dek);
       } else {
-        try {
-          const result = await cryptoClient.wrapKey(algorithm, dek, abortOption(signal));
-          if (result.keyID !== undefined && result.keyID !== keyId) {
-            throw new EnvelopeError("KMS_INTEGRITY", `Key Vault wrapped with ${result.keyID}, not ${keyId}`);
-          }
-          wrapped = result.result;
-        } catch (error) {
-          throw toKeyVaultError(error, "wrap", keyId);
-        }
+        const result = await call("WrapKey", keyId, signal, (abortSignal) =>
+          read.crypto.wrapKey(algorithm, dek, abortOption(abortSignal)),
+        );
+        if (result.keyID !== undefined) checkReportedKey(SERVICE, "WrapKey", result.keyID, keyId);
+        wrapped = result.result;
       }
-      const expected = expectedWrappedLength(key, algorithm);
+      const expected = expectedWrappedLength(read.modulusBytes, algorithm);
       if (expected !== undefined && wrapped.length !== expected) {
         throw new EnvelopeError(
           "KMS_INTEGRITY",
@@ -161,35 +179,71 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
     async unwrap(entry, _context, callOptions) {
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const entryKey = checkEntryKeyId(entry.keyId);
+      const entryKey = ownEntry(entry);
+      if (entryKey === undefined) {
+        throw new EnvelopeError(
+          "KEY_ID_MISMATCH",
+          `entry was wrapped by ${entry.keyId}, not by ${configured.id}`,
+        );
+      }
       // Exactly the recorded version: never "the current one", which rotation changes.
-      const { key, crypto: cryptoClient } = await keys.read(entryKey.version ?? "", signal);
-      const keyId = key.id ?? entryKey.id;
-      const algorithm = algorithmFor(key);
-      const expected = expectedWrappedLength(key, algorithm);
+      const read = await keys.read(entryKey.version ?? "", signal);
+      const keyId = read.key.id ?? entryKey.id;
+      const algorithm = algorithmFor(read.key);
+      const expected = expectedWrappedLength(read.modulusBytes, algorithm);
       if (expected !== undefined && entry.wrapped.length !== expected) {
         throw new EnvelopeError("MALFORMED", `wrapped key for ${keyId} has the wrong length`);
       }
-      let dek: Uint8Array;
-      try {
-        dek = (await cryptoClient.unwrapKey(algorithm, entry.wrapped, abortOption(signal))).result;
-      } catch (error) {
-        throw toKeyVaultError(error, "unwrap", keyId);
-      }
-      if (dek.length !== DEK_LENGTH) {
-        dek.fill(0);
-        throw new EnvelopeError("TAMPERED", `the key Key Vault unwrapped with ${keyId} is not a data key`);
-      }
-      return dek;
+      const result = await call("UnwrapKey", keyId, signal, (abortSignal) =>
+        read.crypto.unwrapKey(algorithm, entry.wrapped, abortOption(abortSignal)),
+      );
+      return checkDataKey(result.result, `Key Vault UnwrapKey with ${keyId}`);
     },
 
-    matches(entry) {
-      if (entry.provider !== AZURE_KEYVAULT_PROVIDER) return false;
-      const parsed = tryParseKeyId(entry.keyId);
-      if (parsed === undefined || parsed.unversioned !== configured.unversioned) return false;
-      // An unversioned configured key accepts all its versions; a versioned one only itself.
-      return configured.version === undefined || parsed.version === configured.version;
-    },
+    matches: (entry) => ownEntry(entry) !== undefined,
   };
   return Object.freeze(kek);
+}
+
+/** Which credential to load, refusing combinations that would be silently ignored. */
+function credentialKindOf(
+  options: AzureKeyVaultKekOptions,
+  vaultUrl: string,
+): AzureCredentialKind | "insecure-test" {
+  const { credential, tenantId, insecureTestCredentials } = options;
+  if (insecureTestCredentials === true) {
+    if (!isLoopbackUrl(vaultUrl)) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        "insecureTestCredentials needs a loopback vault (an emulator)",
+      );
+    }
+    if (credential !== undefined || tenantId !== undefined) {
+      throw new EnvelopeError("INVALID_ARGUMENT", "insecureTestCredentials excludes credential and tenantId");
+    }
+    return "insecure-test";
+  }
+  if (typeof credential === "object" && credential !== null) {
+    if (tenantId !== undefined) {
+      throw new EnvelopeError(
+        "INVALID_ARGUMENT",
+        "tenantId configures a created credential, not the one passed",
+      );
+    }
+    return "default";
+  }
+  const kind = credential ?? "default";
+  if (!AZURE_CREDENTIAL_KINDS.includes(kind)) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `credential must be a TokenCredential or one of ${AZURE_CREDENTIAL_KINDS.join(", ")}`,
+    );
+  }
+  if (tenantId !== undefined && kind !== "default" && kind !== "cli") {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `tenantId applies to the "default" and "cli" credentials, not "${kind}"`,
+    );
+  }
+  return kind;
 }

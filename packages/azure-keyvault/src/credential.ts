@@ -1,15 +1,50 @@
-import type { TokenCredential } from "@azure/core-auth";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { EnvelopeError } from "@kms-envelope/core";
 
+/** The @azure/identity credentials a config file can name. */
+export type AzureCredentialKind = "default" | "cli" | "managed-identity" | "environment";
+
+export const AZURE_CREDENTIAL_KINDS: readonly AzureCredentialKind[] = [
+  "default",
+  "cli",
+  "managed-identity",
+  "environment",
+];
+
 /**
- * `DefaultAzureCredential`, imported only when no credential was passed, so
- * that a program handing us its own `TokenCredential` needs no
- * `@azure/identity` (and its MSAL tree) installed at all.
+ * The bearer token `insecureTestCredentials` presents; `@kms-envelope/emulators`
+ * accepts it (only loopback vaults may be sent it).
  */
-export async function loadDefaultCredential(): Promise<TokenCredential> {
-  let identity: { DefaultAzureCredential: new () => TokenCredential };
+export const AZURE_INSECURE_TEST_TOKEN = "kms-envelope-insecure-test-token";
+
+const insecureTestCredential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({
+    token: AZURE_INSECURE_TEST_TOKEN,
+    expiresOnTimestamp: Date.now() + 3_600_000,
+    tokenType: "Bearer",
+  }),
+};
+
+interface IdentityModule {
+  DefaultAzureCredential: new (options?: { tenantId?: string }) => TokenCredential;
+  AzureCliCredential: new (options?: { tenantId?: string }) => TokenCredential;
+  ManagedIdentityCredential: new () => TokenCredential;
+  EnvironmentCredential: new () => TokenCredential;
+}
+
+/**
+ * An @azure/identity credential, imported only when no credential object
+ * was passed, so that a program handing us its own `TokenCredential` needs
+ * no `@azure/identity` (and its MSAL tree) installed at all.
+ */
+export async function loadCredential(
+  kind: AzureCredentialKind | "insecure-test",
+  tenantId: string | undefined,
+): Promise<TokenCredential> {
+  if (kind === "insecure-test") return insecureTestCredential;
+  let identity: IdentityModule;
   try {
-    identity = await import("@azure/identity");
+    identity = (await import("@azure/identity")) as unknown as IdentityModule;
   } catch (error) {
     throw new EnvelopeError(
       "PROVIDER_NOT_INSTALLED",
@@ -17,5 +52,15 @@ export async function loadDefaultCredential(): Promise<TokenCredential> {
       { cause: error },
     );
   }
-  return new identity.DefaultAzureCredential();
+  const tenant = tenantId === undefined ? undefined : { tenantId };
+  switch (kind) {
+    case "default":
+      return new identity.DefaultAzureCredential(tenant);
+    case "cli":
+      return new identity.AzureCliCredential(tenant);
+    case "managed-identity":
+      return new identity.ManagedIdentityCredential();
+    case "environment":
+      return new identity.EnvironmentCredential();
+  }
 }

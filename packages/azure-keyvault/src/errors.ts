@@ -1,6 +1,7 @@
-import { EnvelopeError, type ErrorCode, isEnvelopeError, parseRetryAfter } from "@kms-envelope/core";
+import { type ErrorCode, type KmsErrorTable, parseRetryAfter } from "@kms-envelope/core";
 
-export type KeyVaultOperation = "get" | "wrap" | "unwrap";
+/** Operations as the error table sees them: a key read, a wrap, an unwrap. */
+export type KeyVaultOperation = "GetKey" | "WrapKey" | "UnwrapKey";
 
 interface RestErrorLike extends Error {
   readonly statusCode?: number | undefined;
@@ -28,23 +29,8 @@ function innerCode(error: RestErrorLike): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/**
- * The `RestError` keeps the request (whose body holds the DEK on wrap) and
- * the response as hidden properties; the cause we keep is a copy of what a
- * caller needs to act on, and nothing else.
- */
-function sanitize(error: RestErrorLike): Error {
-  const copy = new Error(error.message);
-  copy.name = "RestError";
-  return Object.assign(copy, { code: error.code, statusCode: error.statusCode, details: error.details });
-}
-
 /** RestError status (and Key Vault's inner code) → core error code. */
-function codeForStatus(
-  status: number | undefined,
-  inner: string | undefined,
-  operation: KeyVaultOperation,
-): ErrorCode {
+function codeForStatus(status: number | undefined, inner: string | undefined, operation: string): ErrorCode {
   if (status === undefined) return "KMS_UNAVAILABLE"; // no answer at all: reset, refused, timed out
   if (status === 401) return "KEY_ACCESS_DENIED";
   if (status === 403) {
@@ -52,48 +38,37 @@ function codeForStatus(
   }
   if (status === 404) return "KEY_NOT_FOUND";
   // Key Vault says only "BadParameter" about a ciphertext it cannot open: wrong key or damaged bytes.
-  if (status === 400) return operation === "unwrap" ? "TAMPERED" : "INVALID_ARGUMENT";
+  if (status === 400) return operation === "UnwrapKey" ? "TAMPERED" : "INVALID_ARGUMENT";
   if (status === 429) return "KMS_THROTTLED";
   if (status >= 500) return "KMS_UNAVAILABLE";
   return "KMS_ERROR";
 }
 
-const VERB: Record<KeyVaultOperation, string> = { get: "read", wrap: "wrap with", unwrap: "unwrap with" };
-
-/** Turns whatever the SDK threw into an `EnvelopeError` naming the key (never the DEK). */
-export function toKeyVaultError(error: unknown, operation: KeyVaultOperation, keyId: string): EnvelopeError {
-  if (isEnvelopeError(error)) return error;
-  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
-    return new EnvelopeError("ABORTED", `Key Vault ${operation} of ${keyId} was aborted`, { cause: error });
-  }
+/**
+ * The error table: a RestError by HTTP status and inner code; the plain
+ * Errors the SDK throws after checking a key's own attributes before any
+ * call; and @azure/identity's credential failures.
+ */
+export const keyVaultErrors: KmsErrorTable = (error, operation) => {
   if (isRestError(error)) {
-    const code = codeForStatus(error.statusCode, innerCode(error), operation);
-    const what = [error.statusCode, error.code, innerCode(error)]
+    const detail = [error.statusCode, error.code, innerCode(error)]
       .filter((part) => part !== undefined)
       .join(" ");
-    return new EnvelopeError(
-      code,
-      `Key Vault could not ${VERB[operation]} ${keyId}: ${what || error.message}`,
-      { cause: sanitize(error), ...retryAfterOf(error) },
-    );
+    return {
+      code: codeForStatus(error.statusCode, innerCode(error), operation),
+      detail: detail || error.message,
+      ...retryAfterOf(error),
+    };
   }
-  if (error instanceof Error) {
-    // The SDK checks the key's own attributes before calling the service and throws plain Errors.
-    if (/expired at|can't be used before/.test(error.message)) {
-      return new EnvelopeError("KEY_DISABLED", `Key Vault key ${keyId} is outside its validity period`, {
-        cause: error,
-      });
-    }
-    if (/is not supported on key/.test(error.message)) {
-      return new EnvelopeError("KEY_ACCESS_DENIED", `Key Vault key ${keyId} does not permit this operation`, {
-        cause: error,
-      });
-    }
-    if (error.name === "CredentialUnavailableError" || error.name === "AuthenticationError") {
-      return new EnvelopeError("KEY_ACCESS_DENIED", `no Azure credential could get a token for ${keyId}`, {
-        cause: error,
-      });
-    }
+  if (!(error instanceof Error)) return undefined;
+  if (/expired at|can't be used before/.test(error.message)) {
+    return { code: "KEY_DISABLED", detail: "the key is outside its validity period" };
   }
-  return new EnvelopeError("KMS_ERROR", `Key Vault could not ${VERB[operation]} ${keyId}`, { cause: error });
-}
+  if (/is not supported on key/.test(error.message)) {
+    return { code: "KEY_ACCESS_DENIED", detail: "the key does not permit this operation" };
+  }
+  if (error.name === "CredentialUnavailableError" || error.name === "AuthenticationError") {
+    return { code: "KEY_ACCESS_DENIED", detail: `no Azure credential could get a token (${error.name})` };
+  }
+  return undefined;
+};

@@ -6,8 +6,8 @@ import {
   KeyClient,
   type KeyVaultKey,
 } from "@azure/keyvault-keys";
-import { EnvelopeError } from "@kms-envelope/core";
-import { toKeyVaultError } from "./errors.js";
+import { createPromiseCache, kmsError } from "@kms-envelope/core";
+import { keyVaultErrors } from "./errors.js";
 import type { KeyVaultKeyId } from "./key-id.js";
 
 /** One key version as read from Key Vault, with the clients that use it. */
@@ -17,7 +17,8 @@ export interface CachedKey {
   readonly crypto: CryptographyClient;
   /** The RSA public key, for wrapLocally; undefined for AES keys. */
   readonly publicKey: KeyObject | undefined;
-  readonly at: number;
+  /** The RSA modulus length in bytes (leading zero bytes not counted), i.e. the wrapped length. */
+  readonly modulusBytes: number | undefined;
 }
 
 export interface KeyCache {
@@ -25,89 +26,66 @@ export interface KeyCache {
   read(version: string, signal: AbortSignal | undefined): Promise<CachedKey>;
 }
 
-export interface KeyCacheOptions {
-  readonly keyId: KeyVaultKeyId;
-  readonly credential: () => Promise<TokenCredential>;
-  readonly clientOptions: CryptographyClientOptions;
-  readonly ttlMs: number;
+/**
+ * The unsigned big-endian integer without leading zero bytes: RFC 7518
+ * §6.3.1.1 forbids them in a JWK modulus, but warns that some producers add
+ * one (to keep the top bit from reading as a sign), which would count as a
+ * byte of the wrapped length and of the key.
+ */
+export function unsignedMagnitude(bytes: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  return bytes.subarray(start);
 }
 
 /**
  * Reads are shared: a burst of first encrypts makes one keys/get, not one
  * each (Key Vault throttles per vault). A caller's AbortSignal therefore
- * abandons its wait, not the shared request.
+ * abandons its wait, not the shared request. Failures are not kept.
  */
-export function createKeyCache(options: KeyCacheOptions): KeyCache {
-  const { keyId, clientOptions, ttlMs } = options;
-  const cache = new Map<string, CachedKey>();
-  const inflight = new Map<string, Promise<CachedKey>>();
+export function createKeyCache(options: {
+  readonly keyId: KeyVaultKeyId;
+  readonly credential: () => Promise<TokenCredential>;
+  readonly clientOptions: () => Promise<CryptographyClientOptions>;
+  readonly ttlMs: number;
+}): KeyCache {
+  const { keyId, ttlMs } = options;
   let keyClient: KeyClient | undefined;
-
-  async function load(version: string): Promise<CachedKey> {
-    const credential = await options.credential();
-    try {
-      keyClient ??= new KeyClient(keyId.vaultUrl, credential, { ...clientOptions });
-      const key = await keyClient.getKey(keyId.name, { version });
-      const { n, e } = key.key ?? {};
-      const publicKey =
-        n === undefined || e === undefined
-          ? undefined
-          : createPublicKey({
-              key: {
-                kty: "RSA",
-                n: Buffer.from(n).toString("base64url"),
-                e: Buffer.from(e).toString("base64url"),
-              },
-              format: "jwk",
-            });
-      const entry = {
-        key,
-        crypto: new CryptographyClient(key, credential, { ...clientOptions }),
-        publicKey,
-        at: Date.now(),
-      };
-      cache.set(version, entry);
-      if (key.properties.version !== undefined) cache.set(key.properties.version, entry);
-      return entry;
-    } catch (error) {
-      throw toKeyVaultError(
-        error,
-        "get",
-        version === "" ? keyId.unversioned : `${keyId.unversioned}/${version}`,
-      );
-    }
-  }
-
-  return {
-    read(version, signal) {
-      const cached = cache.get(version);
-      if (cached !== undefined && Date.now() - cached.at < ttlMs) return Promise.resolve(cached);
-      let pending = inflight.get(version);
-      if (pending === undefined) {
-        pending = load(version).finally(() => inflight.delete(version));
-        inflight.set(version, pending);
+  const cache = createPromiseCache(
+    async (version: string): Promise<CachedKey> => {
+      try {
+        const credential = await options.credential();
+        const clientOptions = await options.clientOptions();
+        keyClient ??= new KeyClient(keyId.vaultUrl, credential, { ...clientOptions });
+        const key = await keyClient.getKey(keyId.name, { version });
+        const { n, e } = key.key ?? {};
+        const modulus = n === undefined ? undefined : unsignedMagnitude(n);
+        const publicKey =
+          modulus === undefined || e === undefined
+            ? undefined
+            : createPublicKey({
+                key: {
+                  kty: "RSA",
+                  n: Buffer.from(modulus).toString("base64url"),
+                  e: Buffer.from(unsignedMagnitude(e)).toString("base64url"),
+                },
+                format: "jwk",
+              });
+        const entry = {
+          key,
+          crypto: new CryptographyClient(key, credential, { ...clientOptions }),
+          publicKey,
+          modulusBytes: modulus?.length,
+        };
+        // Also filed under its version: unwraps of envelopes this version just wrapped need no read.
+        if (version === "" && key.properties.version !== undefined) cache.set(key.properties.version, entry);
+        return entry;
+      } catch (error) {
+        const which = version === "" ? keyId.unversioned : `${keyId.unversioned}/${version}`;
+        throw kmsError("Key Vault", "GetKey", which, error, keyVaultErrors);
       }
-      return untilAborted(pending, signal);
     },
-  };
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  const aborted = () => new EnvelopeError("ABORTED", "the operation was aborted", { cause: signal.reason });
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
+    { ttlMs },
+  );
+  return { read: (version, signal) => cache.get(version, signal) };
 }

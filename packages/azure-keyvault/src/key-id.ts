@@ -53,6 +53,19 @@ export function tryParseKeyId(value: string): KeyVaultKeyId | undefined {
   };
 }
 
+/**
+ * Whether two ids name the same key: Key Vault key names are
+ * case-insensitive (`…/keys/orders` is the key named `Orders`); the host is
+ * already lowercase. Versions compare exactly; an unversioned `configured`
+ * id accepts every version.
+ */
+export function sameKey(configured: KeyVaultKeyId, other: KeyVaultKeyId): boolean {
+  return (
+    configured.unversioned.toLowerCase() === other.unversioned.toLowerCase() &&
+    (configured.version === undefined || configured.version === other.version)
+  );
+}
+
 export function parseKeyId(value: unknown): KeyVaultKeyId {
   const parsed = typeof value === "string" ? tryParseKeyId(value) : undefined;
   if (parsed === undefined) {

@@ -1,9 +1,8 @@
-import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIsolatedInstall, productionClosure } from "@kms-envelope/conformance";
+import { createIsolatedInstall, productionClosure, runIsolated } from "@kms-envelope/conformance";
 import { createKeyring, encrypt } from "@kms-envelope/core";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@kms-envelope/emulators/azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,15 +34,11 @@ describe("a fresh process with only core + azure-keyvault installed", () => {
   beforeAll(async () => {
     emulator = await startAzureKeyVaultEmulator();
     // The published shape: dist + package.json, built now from this checkout.
-    execFileSync(
-      process.execPath,
-      [join(packageDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: packageDir,
-      },
-    );
-    app = createIsolatedInstall([coreDir, packageDir], "kms-envelope-azure-app-");
-    writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
+    app = createIsolatedInstall([coreDir, packageDir], {
+      prefix: "kms-envelope-azure-app-",
+      build: true,
+      files: { "decrypt.mjs": CHILD_SCRIPT },
+    });
   });
 
   afterAll(async () => {
@@ -69,15 +64,7 @@ describe("a fresh process with only core + azure-keyvault installed", () => {
       context,
       envelope: Buffer.from(envelope).toString("base64"),
     });
-    const output = await new Promise<string>((done, fail) => {
-      const child = execFile(
-        process.execPath,
-        ["decrypt.mjs"],
-        { cwd: app, timeout: 20_000 },
-        (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
-      );
-      child.stdin?.end(input);
-    });
+    const output = await runIsolated(app, "decrypt.mjs", { input });
     const result = JSON.parse(output) as Record<string, unknown>;
     expect(Buffer.from(result.plaintext as string, "base64")).toEqual(plaintext);
     expect(result.resolvedIdentity).toBe(false);
@@ -88,16 +75,9 @@ describe("a fresh process with only core + azure-keyvault installed", () => {
   });
 });
 
-/** Imports nothing but core and azure-keyvault; records every module specifier it resolves. */
+/** Imports nothing but core and azure-keyvault; reports the module specifiers the isolation probe saw. */
 const CHILD_SCRIPT = `
-import { registerHooks } from "node:module";
-const resolved = [];
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    resolved.push(specifier);
-    return nextResolve(specifier, context);
-  },
-});
+const { resolved } = globalThis.isolationProbe;
 const { createKeyring, decrypt } = await import("@kms-envelope/core");
 const { createAzureKeyVaultKek } = await import("@kms-envelope/azure-keyvault");
 let text = "";

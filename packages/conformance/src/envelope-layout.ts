@@ -1,11 +1,5 @@
 import type { Limits } from "@kms-envelope/core";
-import {
-  ByteReader,
-  decodeHeaderPrefix,
-  NeedMoreBytes,
-  readFrame,
-  TAG_LENGTH,
-} from "@kms-envelope/core/format";
+import { decodeHeaderPrefix, FrameDecoder, type FrameSink, TAG_LENGTH } from "@kms-envelope/core/format";
 
 /** A named byte range of an envelope: `[start, end)`. */
 export interface FieldRange {
@@ -67,26 +61,29 @@ export function layoutOf(envelope: Uint8Array): EnvelopeLayout {
     at = add(`${prefix}.wrapped`, at, entry.wrapped.length);
   });
   if (at !== header.length) throw new Error("layout: header length disagrees with its fields");
-  const reader = new ByteReader(envelope);
-  reader.offset = header.length;
+  // Core's own frame decoder finds the frames; this sink only records where each one lies.
   let frameCount = 0;
-  for (let sequence = 1; reader.remaining > 0; sequence++) {
-    const start = reader.offset;
-    let frame: ReturnType<typeof readFrame>;
-    try {
-      frame = readFrame(reader, header.frameLength, sequence);
-    } catch (error) {
-      if (error instanceof NeedMoreBytes) throw new Error("layout: the envelope is truncated");
-      throw error;
-    }
-    const prefix = `frame-${sequence}`;
-    let inner = add(`${prefix}.marker`, start, 1);
-    if (frame.final) inner = add(`${prefix}.length`, inner, 4);
-    inner = add(`${prefix}.ciphertext`, inner, frame.ciphertext.length);
-    add(`${prefix}.tag`, inner, TAG_LENGTH);
-    add(prefix, start, reader.offset - start);
-    frameCount = sequence;
-    if (frame.final) break;
+  let position = header.length;
+  const sink: FrameSink = {
+    begin(sequence, final, length) {
+      const prefix = `frame-${sequence}`;
+      let inner = add(`${prefix}.marker`, position, 1);
+      if (final) inner = add(`${prefix}.length`, inner, 4);
+      inner = add(`${prefix}.ciphertext`, inner, length);
+      const end = add(`${prefix}.tag`, inner, TAG_LENGTH);
+      add(prefix, position, end - position);
+      position = end;
+      frameCount = sequence;
+    },
+    ciphertext: () => undefined,
+    end: () => undefined,
+  };
+  const decoder = new FrameDecoder(header.frameLength, Number.MAX_SAFE_INTEGER, sink);
+  try {
+    decoder.push(envelope.subarray(header.length));
+    decoder.finish();
+  } catch (error) {
+    throw new Error(`layout: the envelope's body is not well-formed (${(error as Error).message})`);
   }
   return { fields, frameCount, headerLength: header.length, length: envelope.length };
 }

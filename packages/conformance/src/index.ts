@@ -1,5 +1,12 @@
 export { type EnvelopeLayout, type FieldRange, fieldRange, layoutOf } from "./envelope-layout.js";
-export { createIsolatedInstall, productionClosure, resolvePackageDir } from "./install-tree.js";
+export {
+  createIsolatedInstall,
+  type IsolatedInstallOptions,
+  productionClosure,
+  type RunIsolatedOptions,
+  resolvePackageDir,
+  runIsolated,
+} from "./install-tree.js";
 export {
   defaultManifestPath,
   fromHex,

@@ -1,3 +1,4 @@
+import { execFile, execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -66,27 +67,97 @@ export function productionClosure(packageDir: string): Set<string> {
   return new Set(seen.values());
 }
 
+export interface IsolatedInstallOptions {
+  /** Prefix of the temporary directory's name. */
+  readonly prefix?: string | undefined;
+  /** Build each package first (`tsc -p tsconfig.build.json`), so the child runs what this checkout ships. */
+  readonly build?: boolean | undefined;
+  /**
+   * Packages copied a second time inside another's node_modules, as npm nests
+   * a second copy when versions drift: `{ "@kms-envelope/aws-kms": [coreDir] }`.
+   */
+  readonly nested?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Files to write into the app directory (the child's scripts). */
+  readonly files?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * Loaded by `runIsolated` before the child's script: refuses (and records)
+ * any connection that is not loopback, and records every module specifier
+ * resolved, on `globalThis.isolationProbe`, for the script to report.
+ */
+const PROBE = `
+import { registerHooks } from "node:module";
+import net from "node:net";
+const probe = { resolved: [], nonLoopback: [] };
+globalThis.isolationProbe = probe;
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    probe.resolved.push(specifier);
+    return nextResolve(specifier, context);
+  },
+});
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const [first] = Array.isArray(args[0]) ? args[0] : args;
+  const host = typeof first === "object" && first !== null && typeof first.path !== "string" ? (first.host ?? "localhost") : typeof args[1] === "string" ? args[1] : "localhost";
+  if (!["127.0.0.1", "::1", "localhost"].includes(host)) {
+    probe.nonLoopback.push(String(host));
+    throw new Error("isolation probe: the child tried to connect to " + host);
+  }
+  return connect.apply(this, args);
+};
+`;
+
+function copyPackage(dir: string, modules: string): string {
+  const name = readManifest(dir).name;
+  if (!existsSync(join(dir, "dist"))) throw new Error(`${name} is not built (no dist/)`);
+  mkdirSync(join(modules, name), { recursive: true });
+  cpSync(join(dir, "package.json"), join(modules, name, "package.json"));
+  cpSync(join(dir, "dist"), join(modules, name, "dist"), { recursive: true });
+  return name;
+}
+
+/** Third-party packages a production install needs: dependencies and required peers. */
+function runtimeNeeds(dir: string): string[] {
+  const manifest = readManifest(dir);
+  const peers = Object.keys(manifest.peerDependencies ?? {}).filter(
+    (peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true,
+  );
+  return [...Object.keys(manifest.dependencies ?? {}), ...peers];
+}
+
 /**
  * A fresh app directory whose node_modules hold exactly `packageDirs` (their
  * package.json and built dist, copied: a link would let Node find the
  * workspace's dev dependencies beside the source) and, linked, the
- * third-party production dependencies each of them declares (their store
- * copies see only their own dependencies). Build the packages first.
+ * third-party production dependencies and required peers each of them
+ * declares (their store copies see only their own dependencies; optional
+ * dependencies are never linked, as with `npm install --omit=optional`).
+ * Also writes `probe.mjs` (see `runIsolated`) and `options.files`.
  */
-export function createIsolatedInstall(packageDirs: readonly string[], prefix = "kms-envelope-app-"): string {
-  const app = mkdtempSync(join(tmpdir(), prefix));
+export function createIsolatedInstall(
+  packageDirs: readonly string[],
+  options: string | IsolatedInstallOptions = {},
+): string {
+  const settings = typeof options === "string" ? { prefix: options } : options;
+  if (settings.build === true) {
+    for (const dir of [...packageDirs, ...Object.values(settings.nested ?? {}).flat()]) {
+      const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
+      execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
+    }
+  }
+  const app = mkdtempSync(join(tmpdir(), settings.prefix ?? "kms-envelope-app-"));
   const modules = join(app, "node_modules");
   const copied = new Set(packageDirs.map((dir) => readManifest(dir).name));
   writeFileSync(join(app, "package.json"), JSON.stringify({ private: true, type: "module" }));
-  for (const dir of packageDirs) {
-    const name = readManifest(dir).name;
-    if (!existsSync(join(dir, "dist"))) throw new Error(`${name} is not built (no dist/)`);
-    mkdirSync(join(modules, name), { recursive: true });
-    cpSync(join(dir, "package.json"), join(modules, name, "package.json"));
-    cpSync(join(dir, "dist"), join(modules, name, "dist"), { recursive: true });
+  for (const dir of packageDirs) copyPackage(dir, modules);
+  for (const [owner, dirs] of Object.entries(settings.nested ?? {})) {
+    if (!copied.has(owner)) throw new Error(`nested: ${owner} is not one of the installed packages`);
+    for (const dir of dirs) copyPackage(dir, join(modules, owner, "node_modules"));
   }
   for (const dir of packageDirs) {
-    for (const name of Object.keys(readManifest(dir).dependencies ?? {})) {
+    for (const name of runtimeNeeds(dir)) {
       if (copied.has(name) || existsSync(join(modules, name))) continue;
       const target = resolvePackageDir(dir, name);
       if (target === undefined) throw new Error(`${name} is not installed`);
@@ -94,5 +165,34 @@ export function createIsolatedInstall(packageDirs: readonly string[], prefix = "
       symlinkSync(target, join(modules, name), "dir");
     }
   }
+  writeFileSync(join(app, "probe.mjs"), PROBE);
+  for (const [file, text] of Object.entries(settings.files ?? {})) writeFileSync(join(app, file), text);
   return app;
+}
+
+export interface RunIsolatedOptions {
+  readonly args?: readonly string[] | undefined;
+  /** Written to the child's standard input. */
+  readonly input?: string | undefined;
+  /** The child's whole environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * Runs `script` in `app` with Node, after `probe.mjs` (loopback-only
+ * connections; resolved specifiers and refused hosts on
+ * `globalThis.isolationProbe`). Resolves with its standard output; a non-zero
+ * exit rejects with its standard error.
+ */
+export function runIsolated(app: string, script: string, options: RunIsolatedOptions = {}): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "./probe.mjs", script, ...(options.args ?? [])],
+      { cwd: app, env: options.env ?? process.env, timeout: options.timeoutMs ?? 20_000 },
+      (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
+    );
+    child.stdin?.end(options.input ?? "");
+  });
 }

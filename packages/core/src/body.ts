@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { createFrameCipher, openFrame, openFrameInto, sealFrameInto } from "./crypto/aes-gcm.js";
-import { EnvelopeError } from "./errors.js";
+import { createFrameCipher, sealFrameInto } from "./crypto/aes-gcm.js";
+import { FrameDecipher } from "./crypto/frame-decipher.js";
+import { zero } from "./crypto/memory.js";
 import {
   FINAL_FRAME_HEADER_LENGTH,
   FINAL_FRAME_OVERHEAD,
@@ -10,7 +11,8 @@ import {
   REGULAR_FRAME_OVERHEAD,
   TAG_LENGTH,
 } from "./format/constants.js";
-import { FRAME_AAD_LENGTH, type FrameView, writeFrameAad, writeNonce } from "./format/frame.js";
+import { FRAME_AAD_LENGTH, writeFrameAad, writeNonce } from "./format/frame.js";
+import type { FrameSink } from "./format/frame-decoder.js";
 
 const REGULAR_PREFIX = Uint8Array.of(FRAME_MARKER_REGULAR);
 
@@ -97,72 +99,76 @@ export class FrameSealer {
 }
 
 /**
- * Opens frames strictly in order: the nonce and AAD come from the expected
- * sequence number, so a reordered, duplicated or dropped frame fails its tag,
- * and a final frame before the end fails too. Plaintext is returned only
- * after its tag verifies.
+ * Where the buffer decrypt's plaintext goes (a `FrameSink` for the one frame
+ * decoder). A single-frame body is deciphered into OpenSSL's fresh output,
+ * returned as is; a longer one into one buffer sized by the body (an upper
+ * bound, so no scan ahead of the checks), in slices. Nothing is handed out
+ * until `take`, which the caller calls only once the decoder is done; on
+ * any failure `dispose` zeroes everything written.
  */
-export class FrameOpener {
-  private expectedSequence = 1;
-  private released = 0;
-  private finished = false;
-  private readonly nonce = new Uint8Array(NONCE_LENGTH);
-  private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
+export class PlaintextBuffer implements FrameSink {
+  private single: Buffer | undefined;
+  private out: Buffer | undefined;
+  private written = 0;
+  private singleFrame = false;
+  private readonly decipher: FrameDecipher;
 
   constructor(
-    private readonly frameKey: KeyObject,
-    private readonly messageId: Uint8Array,
-    private readonly maxPlaintextBytes: number,
-  ) {}
-
-  get done(): boolean {
-    return this.finished;
+    frameKey: KeyObject,
+    messageId: Uint8Array,
+    private readonly capacity: number,
+  ) {
+    this.decipher = new FrameDecipher(frameKey, messageId);
   }
 
-  open(frame: FrameView): Buffer {
-    const sequence = this.begin(frame);
-    const plaintext = openFrame(this.frameKey, this.nonce, this.aad, frame.ciphertext, frame.tag, sequence);
-    this.end(frame);
-    return plaintext;
+  begin(sequence: number, final: boolean, length: number): void {
+    this.singleFrame = sequence === 1 && final;
+    this.decipher.begin(sequence, final, length);
   }
 
-  /**
-   * Opens the frame into `target` at `offset`. On a failed tag what was
-   * written is zeroed; the caller must not release `target` until every
-   * frame has verified.
-   */
-  openInto(frame: FrameView, target: Uint8Array, offset: number): void {
-    const sequence = this.begin(frame);
-    openFrameInto(
-      this.frameKey,
-      this.nonce,
-      this.aad,
-      frame.ciphertext,
-      frame.tag,
-      sequence,
-      target,
-      offset,
-      CRYPTO_SLICE,
-    );
-    this.end(frame);
-  }
-
-  private begin(frame: FrameView): number {
-    if (this.finished) throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
-    const sequence = this.expectedSequence++;
-    if (this.released + frame.ciphertext.length > this.maxPlaintextBytes) {
-      throw new EnvelopeError(
-        "LIMIT_EXCEEDED",
-        "plaintext-size: the envelope exceeds the maximum plaintext size",
-      );
+  ciphertext(piece: Uint8Array): void {
+    if (this.singleFrame) {
+      this.keep(this.decipher.update(piece));
+      return;
     }
-    writeNonce(this.nonce, sequence);
-    writeFrameAad(this.aad, this.messageId, sequence, frame.final, frame.ciphertext.length);
-    return sequence;
+    for (let at = 0; at < piece.length; at += CRYPTO_SLICE) {
+      this.keep(this.decipher.update(piece.subarray(at, Math.min(at + CRYPTO_SLICE, piece.length))));
+    }
   }
 
-  private end(frame: FrameView): void {
-    this.released += frame.ciphertext.length;
-    this.finished = frame.final;
+  end(tag: Uint8Array): void {
+    const tail = this.decipher.end(tag);
+    if (tail.length > 0) this.keep(tail);
+  }
+
+  private keep(part: Buffer): void {
+    if (this.singleFrame) {
+      if (this.single === undefined) this.single = part;
+      else {
+        const joined = Buffer.concat([this.single, part]);
+        zero(this.single, part);
+        this.single = joined;
+      }
+      return;
+    }
+    // Every byte written is plaintext; the tail past `written` is zeroed before release.
+    this.out ??= Buffer.allocUnsafeSlow(this.capacity);
+    this.out.set(part, this.written);
+    part.fill(0);
+    this.written += part.length;
+  }
+
+  /** The verified plaintext: call only after the decoder is done. */
+  take(): Buffer {
+    if (this.single !== undefined || this.out === undefined) return this.single ?? Buffer.alloc(0);
+    this.out.fill(0, this.written);
+    return this.out.subarray(0, this.written);
+  }
+
+  /** Zeroes whatever was deciphered (after a failed check). */
+  dispose(): void {
+    this.decipher.dispose();
+    this.single?.fill(0);
+    this.out?.fill(0, 0, this.written);
   }
 }

@@ -1,10 +1,8 @@
-import { FrameOpener } from "./body.js";
+import { PlaintextBuffer } from "./body.js";
 import { checkExpectedContext } from "./context.js";
 import { zero } from "./crypto/memory.js";
-import { EnvelopeError } from "./errors.js";
-import { ByteReader, NeedMoreBytes } from "./format/bytes.js";
 import type { EncryptionContext } from "./format/context.js";
-import { readFrame } from "./format/frame.js";
+import { FrameDecoder } from "./format/frame-decoder.js";
 import { decodeHeader } from "./format/header.js";
 import { describeHeader, type EnvelopeInfo, toEnvelopeBytes } from "./inspect.js";
 import type { Keyring } from "./keyring.js";
@@ -43,51 +41,19 @@ export async function decrypt(
   checkExpectedContext(header.context, options.expectedContext);
   const unlocked = await unlockHeader(header, options.keyring, options.signal);
   zero(unlocked.dek);
-  // A single-frame body decrypts into OpenSSL's fresh output, returned as is; a longer
-  // one into one buffer sized by the body (an upper bound, so no scan ahead of the
-  // checks), frame by frame. Nothing is returned until every frame has verified.
-  let single: Buffer | undefined;
-  let out: Buffer | undefined;
-  let written = 0;
+  // One decoder for buffer and stream alike (format/frame-decoder.ts); the body is one chunk.
+  const plaintext = new PlaintextBuffer(unlocked.frameKey, header.messageId, bytes.length - header.length);
   try {
-    const opener = new FrameOpener(unlocked.frameKey, header.messageId, limits.maxPlaintextBytes);
-    const reader = new ByteReader(bytes);
-    reader.offset = header.length;
-    for (let sequence = 1; !opener.done; sequence++) {
-      let frame: ReturnType<typeof readFrame>;
-      try {
-        frame = readFrame(reader, header.frameLength, sequence);
-      } catch (error) {
-        if (error instanceof NeedMoreBytes) {
-          throw new EnvelopeError("TAMPERED", "truncated: the envelope ends before its final frame");
-        }
-        throw error;
-      }
-      if (sequence === 1 && frame.final) {
-        single = opener.open(frame);
-        continue;
-      }
-      // Every byte written below is plaintext, and the tail is zeroed before release.
-      out ??= Buffer.allocUnsafeSlow(bytes.length - header.length);
-      opener.openInto(frame, out, written);
-      written += frame.ciphertext.length;
-    }
-    if (reader.remaining !== 0)
-      throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
-    let plaintext: Buffer;
-    if (single !== undefined) plaintext = single;
-    else {
-      out!.fill(0, written);
-      plaintext = out!.subarray(0, written);
-    }
+    const decoder = new FrameDecoder(header.frameLength, limits.maxPlaintextBytes, plaintext);
+    decoder.push(bytes.subarray(header.length));
+    decoder.finish();
     return {
-      plaintext,
+      plaintext: plaintext.take(),
       header: describeHeader(header),
       unwrappedWith: { provider: unlocked.entry.provider, keyId: unlocked.entry.keyId },
     };
   } catch (error) {
-    single?.fill(0);
-    out?.fill(0, 0, written);
+    plaintext.dispose();
     throw error;
   }
 }

@@ -1,9 +1,8 @@
-import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIsolatedInstall, productionClosure } from "@kms-envelope/conformance";
+import { createIsolatedInstall, productionClosure, runIsolated } from "@kms-envelope/conformance";
 import { createKeyring, encrypt } from "@kms-envelope/core";
 import { type GcpKmsEmulator, startGcpKmsEmulator } from "@kms-envelope/emulators/gcp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +23,12 @@ describe("install tree", () => {
     );
     expect(forbidden).toEqual([]);
   });
+
+  it("needs no native binding: nothing for `npm install --omit=optional` to break (CRC32C is pure JS)", () => {
+    const closure = [...productionClosure(packageDir)];
+    expect(closure.filter((name) => /^@node-rs\/|crc32/.test(name))).toEqual([]);
+    // The fresh process below runs from an install that links no optional dependency at all.
+  });
 });
 
 describe("a fresh process with only core + gcp-kms installed", () => {
@@ -33,15 +38,11 @@ describe("a fresh process with only core + gcp-kms installed", () => {
   beforeAll(async () => {
     emulator = await startGcpKmsEmulator();
     // The published shape: dist + package.json, built now from this checkout.
-    execFileSync(
-      process.execPath,
-      [join(packageDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: packageDir,
-      },
-    );
-    app = createIsolatedInstall([coreDir, packageDir], "kms-envelope-gcp-app-");
-    writeFileSync(join(app, "decrypt.mjs"), CHILD_SCRIPT);
+    app = createIsolatedInstall([coreDir, packageDir], {
+      prefix: "kms-envelope-gcp-app-",
+      build: true,
+      files: { "decrypt.mjs": CHILD_SCRIPT },
+    });
   });
 
   afterAll(async () => {
@@ -66,14 +67,9 @@ describe("a fresh process with only core + gcp-kms installed", () => {
         context,
         envelope: Buffer.from(envelope).toString("base64"),
       });
-      const output = await new Promise<string>((done, fail) => {
-        const child = execFile(
-          process.execPath,
-          ["decrypt.mjs"],
-          { cwd: app, timeout: 20_000, env: { ...process.env, METADATA_SERVER_DETECTION: "none" } },
-          (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stderr}`)) : done(stdout)),
-        );
-        child.stdin?.end(input);
+      const output = await runIsolated(app, "decrypt.mjs", {
+        input,
+        env: { ...process.env, METADATA_SERVER_DETECTION: "none" },
       });
       const result = JSON.parse(output) as Record<string, unknown>;
       expect(Buffer.from(result.plaintext as string, "base64")).toEqual(plaintext);
@@ -86,27 +82,11 @@ describe("a fresh process with only core + gcp-kms installed", () => {
 
 /**
  * Imports nothing but core and gcp-kms; talks REST to the emulator with an
- * auth client of a dozen lines (no credentials, no metadata server), records
- * every module it resolves and every socket it opens.
+ * auth client of a dozen lines (no credentials, no metadata server); reports
+ * what the isolation probe saw (every module resolved, any non-loopback socket).
  */
 const CHILD_SCRIPT = `
-import { registerHooks } from "node:module";
-import net from "node:net";
-const resolved = [];
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    resolved.push(specifier);
-    return nextResolve(specifier, context);
-  },
-});
-const nonLoopback = [];
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
-  const target = Array.isArray(args[0]) ? args[0][0] : args[0];
-  const host = typeof target === "object" && target !== null ? target.host : args[1];
-  if (host !== undefined && !["127.0.0.1", "::1", "localhost"].includes(host)) nonLoopback.push(String(host));
-  return connect.apply(this, args);
-};
+const { resolved, nonLoopback } = globalThis.isolationProbe;
 const { createKeyring, decrypt } = await import("@kms-envelope/core");
 const { createGcpKmsKek } = await import("@kms-envelope/gcp-kms");
 let text = "";

@@ -44,7 +44,7 @@ export function verifyHeaderTag(frameKey: SecretKey, authenticatedHeader: Uint8A
   }
 }
 
-/** A cipher for one frame with its AAD set; the caller feeds the plaintext in any number of updates. */
+/** A cipher for one frame with its AAD set; the caller feeds the plaintext in any number of updates. (Frames are opened by frame-decipher.ts.) */
 export function createFrameCipher(frameKey: SecretKey, nonce: Uint8Array, aad: Uint8Array): CipherGCM {
   const cipher = createCipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
@@ -76,73 +76,4 @@ export function sealFrameInto(
   }
   cipher.final();
   return cipher.getAuthTag();
-}
-
-/** The decipher for one frame, with its AAD and expected tag set: the twin of `createFrameCipher`. */
-function createFrameDecipher(frameKey: SecretKey, nonce: Uint8Array, aad: Uint8Array, tag: Uint8Array) {
-  const decipher = createDecipheriv(ALGORITHM, toKeyObject(frameKey), nonce, { authTagLength: TAG_LENGTH });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  return decipher;
-}
-
-function frameTagFailure(sequence: number): EnvelopeError {
-  return new EnvelopeError("TAMPERED", `frame-tag: frame ${sequence} failed authentication`);
-}
-
-/**
- * Decrypts one frame and returns its plaintext only if the tag verifies; on
- * failure the unauthenticated output is zeroed before the error is thrown.
- */
-export function openFrame(
-  frameKey: SecretKey,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  ciphertext: Uint8Array,
-  tag: Uint8Array,
-  sequence: number,
-): Buffer {
-  const decipher = createFrameDecipher(frameKey, nonce, aad, tag);
-  const plaintext = decipher.update(ciphertext);
-  try {
-    decipher.final();
-  } catch {
-    plaintext.fill(0);
-    throw frameTagFailure(sequence);
-  }
-  return plaintext;
-}
-
-/**
- * `openFrame` writing the plaintext into `target` at `offset` (sliced, as in
- * `sealFrameInto`). On a failed tag the written bytes are zeroed and nothing
- * is returned: `target` must not be handed out before every frame verified.
- */
-export function openFrameInto(
-  frameKey: SecretKey,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  ciphertext: Uint8Array,
-  tag: Uint8Array,
-  sequence: number,
-  target: Uint8Array,
-  offset: number,
-  slice: number,
-): void {
-  const decipher = createFrameDecipher(frameKey, nonce, aad, tag);
-  let at = offset;
-  for (let position = 0; position < ciphertext.length; position += slice) {
-    const part = decipher.update(
-      ciphertext.subarray(position, Math.min(position + slice, ciphertext.length)),
-    );
-    target.set(part, at);
-    part.fill(0);
-    at += part.length;
-  }
-  try {
-    decipher.final();
-  } catch {
-    target.fill(0, offset, at);
-    throw frameTagFailure(sequence);
-  }
 }

@@ -1,30 +1,19 @@
 import { EnvelopeError } from "../errors.js";
-import { ByteReader, NeedMoreBytes } from "./bytes.js";
 import {
   FINAL_FRAME_OVERHEAD,
-  FRAME_MARKER_FINAL,
-  FRAME_MARKER_REGULAR,
   MAX_FRAME_COUNT,
   MESSAGE_ID_LENGTH,
   NONCE_LENGTH,
   REGULAR_FRAME_OVERHEAD,
-  TAG_LENGTH,
 } from "./constants.js";
 
-/**
+/*
  * Frame layout (docs/format.md, "Body"):
  *   regular: 0x00 ‖ ciphertext (frameLength bytes) ‖ tag (16)
  *   final:   0x01 ‖ u32 plaintext length L (0 ≤ L ≤ frameLength) ‖ ciphertext (L) ‖ tag (16)
  * Frames are numbered from 1; the header tag uses sequence number 0.
+ * frame-decoder.ts reads them; body.ts writes them.
  */
-export interface FrameView {
-  readonly sequence: number;
-  readonly final: boolean;
-  readonly ciphertext: Uint8Array;
-  readonly tag: Uint8Array;
-  /** Bytes the frame occupies on the wire. */
-  readonly wireLength: number;
-}
 
 export const FRAME_AAD_LENGTH = MESSAGE_ID_LENGTH + 4 + 1 + 4;
 
@@ -71,56 +60,4 @@ export function planFrames(
 export function bodyLength(length: number, frameLength: number): number {
   const { regularFrames, finalLength } = planFrames(length, frameLength);
   return regularFrames * (frameLength + REGULAR_FRAME_OVERHEAD) + FINAL_FRAME_OVERHEAD + finalLength;
-}
-
-/**
- * Reads the frame at the reader's position. Throws `NeedMoreBytes` when the
- * input ends inside it; the checks below are named in errors and vectors.
- */
-export function readFrame(reader: ByteReader, frameLength: number, sequence: number): FrameView {
-  const start = reader.offset;
-  const marker = reader.u8();
-  if (marker === FRAME_MARKER_REGULAR) {
-    if (sequence >= MAX_FRAME_COUNT) {
-      throw new EnvelopeError("MALFORMED", "frame-count: more frames than the format allows");
-    }
-    const ciphertext = reader.bytes(frameLength);
-    const tag = reader.bytes(TAG_LENGTH);
-    return { sequence, final: false, ciphertext, tag, wireLength: reader.offset - start };
-  }
-  if (marker === FRAME_MARKER_FINAL) {
-    const length = reader.u32();
-    if (length > frameLength) {
-      throw new EnvelopeError(
-        "MALFORMED",
-        "final-frame-length: the final frame is longer than the frame length",
-      );
-    }
-    const ciphertext = reader.bytes(length);
-    const tag = reader.bytes(TAG_LENGTH);
-    return { sequence, final: true, ciphertext, tag, wireLength: reader.offset - start };
-  }
-  throw new EnvelopeError("MALFORMED", `frame-marker: unknown frame marker 0x${marker.toString(16)}`);
-}
-
-/** Where each frame of a complete body lies, checked for structure (not yet authenticated). */
-export function scanBody(body: Uint8Array, frameLength: number): FrameView[] {
-  const reader = new ByteReader(body);
-  const frames: FrameView[] = [];
-  for (let sequence = 1; ; sequence++) {
-    let frame: FrameView;
-    try {
-      frame = readFrame(reader, frameLength, sequence);
-    } catch (error) {
-      if (error instanceof NeedMoreBytes) {
-        throw new EnvelopeError("TAMPERED", "truncated: the envelope ends before its final frame");
-      }
-      throw error;
-    }
-    frames.push(frame);
-    if (frame.final) break;
-  }
-  if (reader.remaining !== 0)
-    throw new EnvelopeError("MALFORMED", "trailing-bytes: bytes follow the final frame");
-  return frames;
 }

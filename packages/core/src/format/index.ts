@@ -4,5 +4,6 @@ export * from "./bytes.js";
 export * from "./constants.js";
 export * from "./context.js";
 export * from "./frame.js";
+export * from "./frame-decoder.js";
 export * from "./header.js";
 export * from "./header-parser.js";

@@ -14,6 +14,9 @@ import { type KeyPermission, listeningPort, startHttpsServer } from "./server.js
 
 export type { EmulatedKeyType, KeyOperation, KeyPermission };
 
+/** The bearer token every Azure emulator accepts with every permission. */
+export const INSECURE_TEST_TOKEN = "kms-envelope-insecure-test-token";
+
 export interface AzureKeyVaultEmulatorOptions {
   /** TCP port on loopback; 0 (default) picks a free one. */
   port?: number | undefined;
@@ -166,6 +169,9 @@ export async function startAzureKeyVaultEmulator(
     };
   }
   const credential = credentialWith(ALL_PERMISSIONS);
+  // The well-known token azure-keyvault's `insecureTestCredentials: true` presents
+  // (AZURE_INSECURE_TEST_TOKEN), so a config file can point at the emulator without secrets.
+  tokens.set(INSECURE_TEST_TOKEN, new Set(ALL_PERMISSIONS));
 
   function clientOptions(overrides: CryptographyClientOptions = {}): CryptographyClientOptions {
     return {

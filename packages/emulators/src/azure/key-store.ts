@@ -35,6 +35,8 @@ interface KeyVersion {
 }
 
 interface StoredKey {
+  /** The name as created: Key Vault names are case-insensitive, kids keep the creator's casing. */
+  readonly name: string;
   /** Oldest first; the last one is the current version. */
   readonly versions: KeyVersion[];
 }
@@ -75,12 +77,12 @@ export class KeyStore {
   constructor(readonly vaultUrl: string) {}
 
   kid(name: string, version: string): string {
-    return `${this.vaultUrl}/keys/${name}/${version}`;
+    return `${this.vaultUrl}/keys/${this.keys.get(name.toLowerCase())?.name ?? name}/${version}`;
   }
 
   create(name: string, params: CreateKeyParameters): { name: string; version: KeyVersion } {
     if (!KEY_NAME.test(name)) throw KeyVaultHttpError.badParameter(`The key name '${name}' is invalid.`);
-    if (this.deleted.has(name)) {
+    if (this.deleted.has(name.toLowerCase())) {
       throw new KeyVaultHttpError(
         409,
         "Conflict",
@@ -88,8 +90,8 @@ export class KeyStore {
       );
     }
     const version = this.newVersion(params);
-    const existing = this.keys.get(name);
-    if (existing === undefined) this.keys.set(name, { versions: [version] });
+    const existing = this.keys.get(name.toLowerCase());
+    if (existing === undefined) this.keys.set(name.toLowerCase(), { name, versions: [version] });
     else existing.versions.push(version);
     return { name, version };
   }
@@ -144,21 +146,21 @@ export class KeyStore {
 
   delete(name: string): { version: KeyVersion; deletedDate: number } {
     const key = this.stored(name);
-    this.keys.delete(name);
+    this.keys.delete(name.toLowerCase());
     const deletedDate = now();
-    this.deleted.set(name, { key, deletedDate });
+    this.deleted.set(name.toLowerCase(), { key, deletedDate });
     return { version: key.versions.at(-1)!, deletedDate };
   }
 
   getDeleted(name: string): { version: KeyVersion; deletedDate: number } {
-    const entry = this.deleted.get(name);
+    const entry = this.deleted.get(name.toLowerCase());
     if (entry === undefined)
       throw new KeyVaultHttpError(404, "KeyNotFound", `Deleted Key not found: ${name}`);
     return { version: entry.key.versions.at(-1)!, deletedDate: entry.deletedDate };
   }
 
   purge(name: string): void {
-    if (!this.deleted.delete(name))
+    if (!this.deleted.delete(name.toLowerCase()))
       throw new KeyVaultHttpError(404, "KeyNotFound", `Deleted Key not found: ${name}`);
   }
 
@@ -204,7 +206,7 @@ export class KeyStore {
   }
 
   private stored(name: string): StoredKey {
-    const stored = this.keys.get(name);
+    const stored = this.keys.get(name.toLowerCase());
     if (stored === undefined) {
       throw new KeyVaultHttpError(
         404,
