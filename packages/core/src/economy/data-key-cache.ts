@@ -123,6 +123,31 @@ const positive = (value: unknown, name: string, integer: boolean): number => {
   return value;
 };
 
+/**
+ * The call in flight for `key`, or a new one. `settle` sees the result before
+ * any waiter does (it files it in the cache); the flight is forgotten once it
+ * settles, so a failure is shared by its waiters and never kept.
+ */
+function flightFor<T>(
+  flights: Map<string, SharedCall<T>>,
+  key: string,
+  make: (signal: AbortSignal | undefined) => Promise<T>,
+  settle: (value: T) => void,
+): SharedCall<T> {
+  const found = flights.get(key);
+  if (found !== undefined) return found;
+  const flight = startSharedCall(make);
+  flights.set(key, flight);
+  flight.promise.then(
+    (value) => {
+      flights.delete(key);
+      settle(value);
+    },
+    () => flights.delete(key),
+  );
+  return flight;
+}
+
 const copy = (dek: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(dek);
 const zero = (dek: Uint8Array): void => {
   dek.fill(0);
@@ -226,33 +251,23 @@ export function createDataKeyCache(options: DataKeyCacheOptions): DataKeyCache {
         if (!missed) emit(onEvent, { type: "cache.miss", side: "encrypt", ...named });
         missed = true;
         if (disposed) return make(signal);
-        let flight = encryptFlights.get(key);
-        if (flight === undefined) {
-          const started = startSharedCall(make);
-          flight = started;
-          encryptFlights.set(key, started);
-          started.promise.then(
-            (materials) => {
-              encryptFlights.delete(key);
-              if (materials.cacheable && !disposed && materials.dek.length === DEK_LENGTH) {
-                const entry: EncryptEntry = {
-                  named,
-                  dek: materials.dek,
-                  materials,
-                  expiresAt: now() + enc.maxAgeMs,
-                  timer: undefined,
-                  messages: 0,
-                  bytes: 0,
-                };
-                insert(encryptEntries, key, entry, "encrypt", enc.capacity);
-              } else {
-                // Not kept: each waiter copies it first (their reactions are already queued).
-                queueMicrotask(() => zero(materials.dek));
-              }
-            },
-            () => encryptFlights.delete(key),
-          );
-        }
+        const flight = flightFor(encryptFlights, key, make, (materials) => {
+          if (materials.cacheable && !disposed && materials.dek.length === DEK_LENGTH) {
+            const entry: EncryptEntry = {
+              named,
+              dek: materials.dek,
+              materials,
+              expiresAt: now() + enc.maxAgeMs,
+              timer: undefined,
+              messages: 0,
+              bytes: 0,
+            };
+            insert(encryptEntries, key, entry, "encrypt", enc.capacity);
+          } else {
+            // Not kept: each waiter copies it first (their reactions are already queued).
+            queueMicrotask(() => zero(materials.dek));
+          }
+        });
         const own = await flight.join(
           signal,
           (materials) =>
@@ -278,29 +293,14 @@ export function createDataKeyCache(options: DataKeyCacheOptions): DataKeyCache {
         evict(decryptEntries, key, "decrypt", "expired");
       }
       emit(onEvent, { type: "cache.miss", side: "decrypt", ...named });
-      let flight = decryptFlights.get(key);
-      if (flight === undefined) {
-        const started = startSharedCall(make);
-        flight = started;
-        decryptFlights.set(key, started);
-        started.promise.then(
-          (dek) => {
-            decryptFlights.delete(key);
-            if (dek instanceof Uint8Array && dek.length === DEK_LENGTH && !disposed) {
-              insert(
-                decryptEntries,
-                key,
-                { named, dek, expiresAt: now() + dec.ttlMs, timer: undefined },
-                "decrypt",
-                dec.capacity,
-              );
-            } else if (dek instanceof Uint8Array) {
-              queueMicrotask(() => zero(dek));
-            }
-          },
-          () => decryptFlights.delete(key),
-        );
-      }
+      const flight = flightFor(decryptFlights, key, make, (dek) => {
+        if (dek instanceof Uint8Array && dek.length === DEK_LENGTH && !disposed) {
+          const entry = { named, dek, expiresAt: now() + dec.ttlMs, timer: undefined };
+          insert(decryptEntries, key, entry, "decrypt", dec.capacity);
+        } else if (dek instanceof Uint8Array) {
+          queueMicrotask(() => zero(dek));
+        }
+      });
       return flight.join(
         signal,
         (dek) => (dek instanceof Uint8Array ? copy(dek) : dek),
