@@ -1,37 +1,12 @@
 import { EnvelopeError } from "../errors.js";
 import { DEK_LENGTH } from "../format/constants.js";
 import type { WrappedKeyEntry } from "../format/header.js";
+import { type DataKeyCacheOptions, resolveCacheOptions } from "./cache-options.js";
 import { type CacheSide, type EvictReason, emit, type KmsEventListener } from "./events.js";
+
+export type { DataKeyCacheOptions, DecryptCacheOptions, EncryptCacheOptions } from "./cache-options.js";
+
 import { type SharedCall, startSharedCall } from "./single-flight.js";
-
-export interface EncryptCacheOptions {
-  /** A DEK is reused for at most this long after it was made (ms, > 0, finite). */
-  readonly maxAgeMs: number;
-  /** …for at most this many messages (integer >= 1). */
-  readonly maxMessages: number;
-  /** …and for at most this many plaintext bytes in total (integer >= 1). */
-  readonly maxBytes: number;
-  /** Partitions (keyring × context) kept at once, least recently used evicted first. Default 64. */
-  readonly capacity?: number | undefined;
-}
-
-export interface DecryptCacheOptions {
-  /** An unwrapped DEK is kept this long after the unwrap (ms, > 0, finite). */
-  readonly ttlMs: number;
-  /** Unwrapped DEKs kept at once, least recently used evicted first (integer >= 1). */
-  readonly capacity: number;
-}
-
-export interface DataKeyCacheOptions {
-  /** Reuse a DEK and its wrapped keys across encrypts (off when absent). */
-  readonly encrypt?: EncryptCacheOptions | undefined;
-  /** Keep unwrapped DEKs across decrypts (off when absent). */
-  readonly decrypt?: DecryptCacheOptions | undefined;
-  /** Receives `cache.evict` events (hits and misses go to the keyring's `onEvent`). */
-  readonly onEvent?: KmsEventListener | undefined;
-  /** The clock bounds are checked against, in ms (default `performance.now`); tests pass their own. */
-  readonly now?: (() => number) | undefined;
-}
 
 /**
  * A bounded, opt-in cache of data keys, shared by the keyrings given it.
@@ -108,21 +83,6 @@ interface EncryptEntry extends Entry {
   bytes: number;
 }
 
-const positive = (value: unknown, name: string, integer: boolean): number => {
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isSafeInteger(value))
-  ) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      `${name} is required and must be a finite ${integer ? "integer >= 1" : "number > 0"}`,
-    );
-  }
-  return value;
-};
-
 /**
  * The call in flight for `key`, or a new one. `settle` sees the result before
  * any waiter does (it files it in the cache); the flight is forgotten once it
@@ -154,28 +114,7 @@ const zero = (dek: Uint8Array): void => {
 };
 
 export function createDataKeyCache(options: DataKeyCacheOptions): DataKeyCache {
-  if (options === null || typeof options !== "object") {
-    throw new EnvelopeError("INVALID_ARGUMENT", "createDataKeyCache needs an options object");
-  }
-  const enc = options.encrypt && {
-    maxAgeMs: positive(options.encrypt.maxAgeMs, "encrypt.maxAgeMs", false),
-    maxMessages: positive(options.encrypt.maxMessages, "encrypt.maxMessages", true),
-    maxBytes: positive(options.encrypt.maxBytes, "encrypt.maxBytes", true),
-    capacity: positive(options.encrypt.capacity ?? 64, "encrypt.capacity", true),
-  };
-  const dec = options.decrypt && {
-    ttlMs: positive(options.decrypt.ttlMs, "decrypt.ttlMs", false),
-    capacity: positive(options.decrypt.capacity, "decrypt.capacity", true),
-  };
-  if (enc === undefined && dec === undefined) {
-    throw new EnvelopeError("INVALID_ARGUMENT", "createDataKeyCache needs encrypt and/or decrypt settings");
-  }
-  if (options.now !== undefined && typeof options.now !== "function") {
-    throw new EnvelopeError("INVALID_ARGUMENT", "now must be a function");
-  }
-  if (options.onEvent !== undefined && typeof options.onEvent !== "function") {
-    throw new EnvelopeError("INVALID_ARGUMENT", "onEvent must be a function");
-  }
+  const { enc, dec } = resolveCacheOptions(options);
   const now = options.now ?? (() => performance.now());
   const listener = options.onEvent;
   // Map order is recency order: a hit deletes and re-inserts its key.
