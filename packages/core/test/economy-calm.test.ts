@@ -282,3 +282,26 @@ describe("rewrap under the source keyring's deadline", () => {
     expect(error.message).toMatch(/deadline: the operation did not finish within 80 ms/);
   });
 });
+
+describe("the guard around a KEK", () => {
+  it("keeps provider, key id, matching and close() of the KEK it guards", async () => {
+    const a = createScriptedKek("a");
+    let closed = 0;
+    const kek = {
+      ...a.kek,
+      matches: (entry: { provider: string; keyId: string }) => entry.keyId.startsWith("a"),
+      close: async () => {
+        closed++;
+      },
+    };
+    const keyring = createKeyring({ primary: kek, kms: { callTimeoutMs: 1000 } });
+    const guarded = keyring.primary!;
+    expect(guarded).not.toBe(kek);
+    expect([guarded.provider, guarded.keyId]).toEqual(["memory", "a"]);
+    expect(await guarded.matches!({ provider: "memory", keyId: "a/v2" })).toBe(true);
+    await guarded.close!();
+    expect(closed).toBe(1);
+    // Without any economy option the keyring holds the KEK itself.
+    expect(createKeyring({ primary: kek }).primary).toBe(kek);
+  });
+});

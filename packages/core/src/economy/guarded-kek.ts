@@ -178,6 +178,7 @@ export function guardKek(
             ),
         }),
     ...(kek.matches === undefined ? {} : { matches: (entry) => kek.matches!(entry) }),
+    ...(kek.close === undefined ? {} : { close: () => kek.close!() }),
     ...(kek.reencrypt === undefined
       ? {}
       : {
