@@ -23,7 +23,8 @@ export function kmsCallsChart(chart) {
   // log10(1 + calls): 0 calls sits on the axis and a single call stays visibly above it.
   const y = (value) => MARGIN.top + plotH - (Math.log10(1 + value) / yMaxExp) * plotH;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${xmlText(chart.title)}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${MARGIN.left}" y="22" font-size="14" font-weight="bold">${xmlText(chart.title)}</text>`,
   ];
