@@ -59,12 +59,12 @@ describe("per-call deadlines for every provider, against emulator latency", () =
     [
       "aws-kms",
       async () => createAwsKmsKek({ keyId: aws.createKey().arn, client: aws.client() }),
-      () => aws.faults.inject({ kind: "latency", delayMs: 3000 }),
+      () => aws.faults.inject({ kind: "latency", delayMs: 5000 }),
     ],
     [
       "gcp-kms",
       async () => createGcpKmsKek({ name: gcp.createKey().name, client: gcp.client() }),
-      () => gcp.faults.inject({ kind: "latency", delayMs: 3000 }),
+      () => gcp.faults.inject({ kind: "latency", delayMs: 5000 }),
     ],
     [
       "azure-keyvault",
@@ -76,7 +76,7 @@ describe("per-call deadlines for every provider, against emulator latency", () =
           clientOptions: azure.clientOptions(),
         });
       },
-      () => azure.faults.inject({ kind: "latency", delayMs: 3000 }),
+      () => azure.faults.inject({ kind: "latency", delayMs: 5000 }),
     ],
   ];
 
@@ -84,9 +84,9 @@ describe("per-call deadlines for every provider, against emulator latency", () =
     "%s: a call slower than callTimeoutMs fails as KMS_UNAVAILABLE at the timeout",
     async (_, make, slow) => {
       const kek = await make();
+      // Warm-up without limits (Key Vault reads the key once; GCP opens its channel).
+      await encrypt(Buffer.from("warm"), { keyring: createKeyring({ primary: kek }), context: CONTEXT });
       const keyring = createKeyring({ primary: kek, kms: { callTimeoutMs: 300 } });
-      // Warm-up (Key Vault reads the key once; GCP opens its channel).
-      await encrypt(Buffer.from("warm"), { keyring, context: CONTEXT });
       slow();
       const started = performance.now();
       const error = await rejection(encrypt(Buffer.from("slow"), { keyring, context: CONTEXT }));
@@ -94,19 +94,19 @@ describe("per-call deadlines for every provider, against emulator latency", () =
       expect(error.code).toBe("KMS_UNAVAILABLE");
       expect(error.message).toMatch(/deadline: .* did not answer within 300 ms/);
       expect(elapsed).toBeGreaterThanOrEqual(290);
-      expect(elapsed).toBeLessThan(2000);
+      expect(elapsed).toBeLessThan(4000);
     },
   );
 
   it.each(cases)("%s: the overall deadline ends the operation as ABORTED", async (_, make, slow) => {
     const kek = await make();
+    await encrypt(Buffer.from("warm"), { keyring: createKeyring({ primary: kek }), context: CONTEXT });
     const keyring = createKeyring({ primary: kek, kms: { deadlineMs: 300 } });
-    await encrypt(Buffer.from("warm"), { keyring, context: CONTEXT });
     slow();
     const started = performance.now();
     const error = await rejection(encrypt(Buffer.from("slow"), { keyring, context: CONTEXT }));
     expect(error.code).toBe("ABORTED");
     expect(error.message).toMatch(/deadline: the operation did not finish within 300 ms/);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(4000);
   });
 });
