@@ -74,6 +74,20 @@ describe("encrypt-side data-key cache", () => {
     expect(a.calls.wrap).toBe(3);
   });
 
+  it("counts bytes exactly under concurrency: 20 parallel 30-byte messages with maxBytes 100 make 7 DEKs", async () => {
+    const a = createScriptedKek("a");
+    a.setDelay(5);
+    const keyring = createKeyring({ primary: a.kek, cache: encryptCache({ maxBytes: 100 }) });
+    const envelopes = await Promise.all(
+      Array.from({ length: 20 }, () => encrypt(bytes(30), { keyring, context })),
+    );
+    const uses = new Map<string, number>();
+    for (const envelope of envelopes) uses.set(wrappedOf(envelope), (uses.get(wrappedOf(envelope)) ?? 0) + 1);
+    expect(Math.max(...uses.values())).toBe(3);
+    expect(uses.size).toBe(7);
+    expect(a.calls.wrap).toBe(7);
+  });
+
   it("serves a DEK while younger than maxAgeMs and never at maxAgeMs", async () => {
     let now = 1000;
     const a = createScriptedKek("a");
