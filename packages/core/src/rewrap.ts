@@ -158,7 +158,15 @@ async function rewrapHeaderUnder(
   const limits = resolveLimits(options.limits);
   checkExpectedContext(header.context, options.expectedContext);
   throwIfAborted(signal);
-  const { kept, newKeks } = await plan(header, options.to);
+  const planned = await plan(header, options.to);
+  const { kept } = planned;
+  // KEKs given in `add` get the source keyring's guard (deadlines, limits, events); a target
+  // keyring's KEKs already have their own.
+  const economy = options.from?.economy;
+  const newKeks =
+    economy === undefined || isKeyring(options.to)
+      ? planned.newKeks
+      : planned.newKeks.map((k) => economy.guard(k));
   const fresh: (WrappedKeyEntry | undefined)[] = [];
   for (const kek of newKeks) fresh.push(await reencryptWith(kek, header, options.from, signal));
   const reencrypted = fresh.filter((entry) => entry !== undefined).length;

@@ -79,3 +79,24 @@ describe("onEvent never carries key material, a DEK or plaintext", () => {
     }
   });
 });
+
+describe("rewrap reports its KMS calls", () => {
+  it("KEKs given in add run under the source keyring's guard: kek.reencrypt and kek.wrap events", async () => {
+    const events: KmsEvent[] = [];
+    const a = createScriptedKek("a");
+    const b = createScriptedKek("b");
+    const envelope = await encrypt(Buffer.from("x"), {
+      keyring: createKeyring({ primary: a.kek }),
+      context: {},
+    });
+    // A KEK of another provider that can re-encrypt nothing here (its reencrypt answers undefined).
+    const reencrypting = { ...b.kek, provider: "memory", reencrypt: async () => undefined };
+    const from = createKeyring({ primary: a.kek, kms: {}, onEvent: (event) => events.push(event) });
+    await rewrap(envelope, { from, to: { add: [reencrypting] } });
+    expect(events.map((event) => [event.type, event.keyId])).toEqual([
+      ["kek.reencrypt", "b"],
+      ["kek.unwrap", "a"],
+      ["kek.wrap", "b"],
+    ]);
+  });
+});
