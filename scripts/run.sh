@@ -65,6 +65,8 @@ case "${1:-}" in
     "$PNPM" exec turbo run build typecheck test --continue --output-logs=new-only 2>&1 | tee "$log" || status=$?
     summarize "$log"
     rm -f "$log"
+    echo "› packages: pnpm pack, publint (strict), LICENSE, no source maps, registry metadata"
+    "$PNPM" exec node scripts/check-packages.mjs || status=$?
     exit "$status"
     ;;
   *)

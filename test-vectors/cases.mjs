@@ -148,12 +148,31 @@ export const POSITIVE_CASES = [
     plaintext: plaintext(50),
   },
   {
+    id: "armored-tail-2",
+    description: "armored form whose last base64url group has 2 characters (1 byte, 4 unused bits)",
+    armored: true,
+    plaintext: plaintext(21),
+  },
+  {
+    id: "armored-tail-3",
+    description: "armored form whose last base64url group has 3 characters (2 bytes, 2 unused bits)",
+    armored: true,
+    plaintext: plaintext(22),
+  },
+  {
     id: "frame-1024-4097",
     description: "frame length 1024, 4097 bytes: four regular frames and a 1-byte final frame",
     frameLength: 1024,
     plaintext: plaintext(4097),
   },
   { id: "k2-primary", description: "a different primary key", keys: ["k2"], plaintext: plaintext(48) },
+  {
+    id: "context-bom",
+    description:
+      "context strings that start with U+FEFF (a BOM): kept as they are, so '\\uFEFFa' and 'a' are two keys",
+    context: { a: "1", "\ufeffa": "2", tenant: "\ufeffacme" },
+    plaintext: plaintext(30),
+  },
 ].map((spec) => ({ keys: ["k1"], context: CTX, frameLength: 64, ...spec }));
 
 const B = "multi-frame"; // 16-byte frames; frames 1 and 2 regular, frame 3 final with 8 bytes
@@ -521,6 +540,14 @@ export const NEGATIVE_CASES = [
     "MALFORMED",
   ),
   // Context, keys, limits at decrypt
+  {
+    id: "expected-context-bom-stripped",
+    description: "context-bom's context without its BOMs as the expected context: a different context",
+    base: "context-bom",
+    mutation: { kind: "none" },
+    code: "CONTEXT_MISMATCH",
+    expectedContext: { a: "2", tenant: "acme" },
+  },
   n(
     "wrong-expected-context",
     "expected context with a different value",
@@ -612,27 +639,61 @@ export const NEGATIVE_CASES = [
     keys: ["k1"],
     portable: false,
   },
-  // Armored form
-  {
-    id: "armored-bad-character",
-    description: "armored text with a character outside base64url",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => `${text.slice(0, 20)}*${text.slice(21)}`,
-    portable: false,
-  },
-  {
-    id: "armored-wrong-prefix",
-    description: "armored text with an unknown prefix",
-    base: "armored",
-    mutation: { kind: "none" },
-    code: "MALFORMED",
-    armored: true,
-    armorText: (text) => text.replace("kmse1:", "kmse2:"),
-    portable: false,
-  },
+  // Armored form: text that must be refused with MALFORMED (armor)
+  refusedArmor(
+    "armored-bad-character",
+    "armored text with a character outside base64url",
+    "armored",
+    (text) => `${text.slice(0, 20)}*${text.slice(21)}`,
+  ),
+  refusedArmor("armored-wrong-prefix", "armored text with an unknown prefix", "armored", (text) =>
+    text.replace("kmse1:", "kmse2:"),
+  ),
+  refusedArmor(
+    "armored-wrong-prefix-bytes",
+    "armored text with an unknown prefix, given as bytes: armored (starts with 'kmse'), not binary",
+    "armored",
+    (text) => text.replace("kmse1:", "kmse2:"),
+    { asBytes: true },
+  ),
+  refusedArmor(
+    "armored-whitespace-in-prefix",
+    "armored text with a space inside the prefix",
+    "armored",
+    (text) => text.replace("kmse1:", "kmse 1:"),
+  ),
+  refusedArmor("armored-uppercase-prefix", "armored text with the prefix in capitals", "armored", (text) =>
+    text.replace("kmse1:", "KMSE1:"),
+  ),
+  refusedArmor(
+    "armored-form-feed",
+    "armored text folded with a form feed (not in the whitespace set SP, HT, LF, CR)",
+    "armored",
+    (text) => `${text.slice(0, 30)}\f${text.slice(30)}`,
+  ),
+  refusedArmor("armored-padded", "armored text with base64 padding ('=')", "armored-tail-2", (text) => {
+    const tail = (text.length - "kmse1:".length) % 4;
+    if (tail === 0) throw new Error("armored-padded needs a base whose base64url would be padded");
+    return text + "=".repeat(4 - tail);
+  }),
+  refusedArmor(
+    "armored-standard-alphabet",
+    "armored text in the standard base64 alphabet ('+' and '/')",
+    "armored",
+    (text) => `${text.slice(0, 10)}+/${text.slice(12)}`,
+  ),
+  refusedArmor(
+    "armored-non-canonical-tail-2",
+    "armored text whose last character (of 2 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    "armored-tail-2",
+    nonCanonicalLastCharacter,
+  ),
+  refusedArmor(
+    "armored-non-canonical-tail-3",
+    "armored text whose last character (of 3 in its group) has a non-zero unused bit: same bytes, not the canonical text",
+    "armored-tail-3",
+    nonCanonicalLastCharacter,
+  ),
   {
     id: "armored-tampered-body",
     description: "armored text of an envelope with a flipped frame tag",
@@ -659,4 +720,29 @@ function encodePairs(pairs) {
     }
   }
   return Buffer.concat(parts).toString("hex");
+}
+
+/** Armored text of `base` (changed by `armorText`) that decoders refuse: MALFORMED, check armor. */
+function refusedArmor(id, description, base, armorText, extra = {}) {
+  return {
+    id,
+    description,
+    base,
+    mutation: { kind: "none" },
+    code: "MALFORMED",
+    armored: true,
+    armorText,
+    portable: false,
+    ...extra,
+  };
+}
+
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** The same text with the lowest unused bit of its last character set (decodes to the same bytes). */
+function nonCanonicalLastCharacter(text) {
+  const tail = (text.length - "kmse1:".length) % 4;
+  if (tail === 0) throw new Error("armored-non-canonical needs a base whose base64url has unused bits");
+  const last = BASE64URL_ALPHABET.indexOf(text.at(-1));
+  return text.slice(0, -1) + BASE64URL_ALPHABET[last | 1];
 }

@@ -6,10 +6,11 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyMutation, layoutOf } from "@kms-envelope/conformance";
-import { armor, createKeyring, decrypt, EnvelopeError } from "@kms-envelope/core";
-import { prepareMessage, sealMessage } from "@kms-envelope/core/vectors";
+import { armor, createKeyring, dearmor, decrypt, EnvelopeError } from "@kms-envelope/core";
+import { prepareMessage, sealMessage } from "@kms-envelope/core/testing";
 import { createLocalKek } from "@kms-envelope/local";
 import { NEGATIVE_CASES, POSITIVE_CASES } from "./cases.mjs";
+import { referenceLocalWrap, referenceSeal } from "./reference-sealer.mjs";
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
 
@@ -53,26 +54,63 @@ async function makePositive(spec) {
     coreRandom,
   );
   const plaintext = Buffer.from(spec.plaintext, "hex");
-  const envelope = sealMessage(materials, plaintext);
   const coreDraws = draws.filter((draw) => draw.kind === "core").map((draw) => draw.bytes);
+  const wrapNonces = draws.filter((draw) => draw.kind === "wrap").map((draw) => draw.bytes);
+  // The envelope comes from the independent reference encoder; core's must be the same bytes.
+  const envelope = reference(spec, coreDraws, wrapNonces, plaintext);
+  const sealedByCore = sealMessage(materials, plaintext);
+  if (!Buffer.from(sealedByCore).equals(envelope)) {
+    throw new Error(`positive ${spec.id}: core and the reference sealer disagree`);
+  }
   const vector = {
     id: spec.id,
     description: spec.description,
     keys: spec.keys,
     dek: coreDraws[0],
     messageId: coreDraws[1],
-    wrapNonces: draws.filter((draw) => draw.kind === "wrap").map((draw) => draw.bytes),
+    wrapNonces,
     context: materials.context,
     frameLength: spec.frameLength,
     plaintext: spec.plaintext,
     envelope: hex(envelope),
   };
-  if (spec.armored) vector.armored = armor(envelope);
+  if (spec.armored) {
+    vector.armored = armor(envelope);
+    vector.armoredAccepted = acceptedVariants(vector.armored);
+    for (const variant of vector.armoredAccepted) {
+      if (!Buffer.from(dearmor(variant)).equals(envelope))
+        throw new Error(`positive ${spec.id}: an accepted armored variant does not decode`);
+    }
+  }
   // Every positive vector must decrypt with the code as it is.
   const check = await decrypt(envelope, { keyring, expectedContext: spec.context });
   if (!Buffer.from(check.plaintext).equals(plaintext))
     throw new Error(`positive ${spec.id} does not round-trip`);
   return vector;
+}
+
+/** The positive vector's envelope made by reference-sealer.mjs from the same DEK, ids and nonces. */
+function reference(spec, coreDraws, wrapNonces, plaintext) {
+  const dek = Buffer.from(coreDraws[0], "hex");
+  const wrappedKeys = spec.keys.map((name, i) => {
+    const key = KEYS.find((candidate) => candidate.name === name);
+    const wrapped = referenceLocalWrap({
+      key: Buffer.from(key.key, "hex"),
+      keyId: key.keyId,
+      nonce: Buffer.from(wrapNonces[i], "hex"),
+      dek,
+      context: spec.context,
+    });
+    return { provider: "local", keyId: key.keyId, wrapped };
+  });
+  return referenceSeal({
+    dek,
+    messageId: Buffer.from(coreDraws[1], "hex"),
+    context: spec.context,
+    frameLength: spec.frameLength,
+    wrappedKeys,
+    plaintext,
+  });
 }
 
 async function makeNegative(spec, positives) {
@@ -81,14 +119,23 @@ async function makeNegative(spec, positives) {
   const mutation = typeof spec.mutation === "function" ? spec.mutation(positives) : spec.mutation;
   const mutated = applyMutation(Buffer.from(base.envelope, "hex"), mutation);
   let envelope = hex(mutated);
-  if (spec.armored) envelope = spec.armorText ? spec.armorText(armor(mutated)) : armor(mutated);
+  let input = mutated;
+  if (spec.armored) {
+    envelope = spec.armorText ? spec.armorText(armor(mutated)) : armor(mutated);
+    input = envelope;
+    // Armored text handed over as bytes (a file, a pipe): the decoder tells the forms apart.
+    if (spec.asBytes) {
+      input = Buffer.from(envelope, "latin1");
+      envelope = hex(input);
+    }
+  }
   const decryptSpec = { keys: spec.keys ?? base.keys };
   if (spec.expectedContext !== undefined) decryptSpec.expectedContext = spec.expectedContext;
   if (spec.limits !== undefined) decryptSpec.limits = spec.limits;
   const keyring = createKeyring({ decryptOnly: decryptSpec.keys.map((name) => localKek(name)) });
   let error;
   try {
-    await decrypt(spec.armored ? envelope : mutated, {
+    await decrypt(input, {
       keyring,
       expectedContext: decryptSpec.expectedContext,
       limits: decryptSpec.limits,
@@ -112,9 +159,25 @@ async function makeNegative(spec, positives) {
     check: /^[a-z-]+:/.test(error.message) ? error.message.slice(0, error.message.indexOf(":")) : error.code,
     portable: spec.portable ?? true,
   };
-  if (spec.armored) vector.armored = true;
+  if (spec.armored && !spec.asBytes) vector.armored = true;
+  if (spec.asBytes) vector.armoredBytes = true;
   if (spec.alternativeCodes) vector.alternativeCodes = spec.alternativeCodes;
   return vector;
+}
+
+/**
+ * Other texts every decoder must accept as the same envelope: whitespace (SP, HT, LF, CR)
+ * before the prefix, between any two characters after it, and at the end.
+ */
+function acceptedVariants(text) {
+  const prefix = "kmse1:";
+  const body = text.slice(prefix.length);
+  return [
+    ` \t\r\n${text}`,
+    `${text}\r\n`,
+    `${prefix}\n${body.replace(/(.{16})/g, "$1\n")}`,
+    `${prefix} ${body.replace(/(.{7})/g, "$1\t \r\n")} `,
+  ];
 }
 
 export async function generateManifest() {

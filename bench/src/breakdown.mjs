@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createHmac, createSecretKey, hash, randomBytes, randomFillSync } from "node:crypto";
 import { createKeyring, decrypt, encrypt } from "@kms-envelope/core";
-import { prepareMessage, sealMessage } from "@kms-envelope/core/vectors";
+import { prepareMessage, sealMessage } from "@kms-envelope/core/testing";
 import { createLocalKek } from "@kms-envelope/local";
 import { interleaved } from "./measure.mjs";
 

@@ -35,8 +35,10 @@ export interface PositiveVector {
   readonly plaintext: string;
   /** The exact envelope bytes, hex. */
   readonly envelope: string;
-  /** Present when the vector pins the armored text form of the same bytes. */
+  /** Present when the vector pins the armored text form of the same bytes: the one canonical text. */
   readonly armored?: string;
+  /** With `armored`: other texts (whitespace before, inside and after the base64url) every decoder accepts. */
+  readonly armoredAccepted?: readonly string[];
 }
 
 export interface NegativeVector {
@@ -48,6 +50,8 @@ export interface NegativeVector {
   /** The mutated envelope, hex (or armored text when `armored` is true). */
   readonly envelope: string;
   readonly armored?: boolean;
+  /** The envelope (hex) is armored text handed over as bytes: pins how decoders tell the forms apart. */
+  readonly armoredBytes?: boolean;
   readonly decrypt: {
     readonly keys: readonly string[];
     readonly expectedContext?: EncryptionContext;

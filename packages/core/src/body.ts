@@ -2,11 +2,13 @@ import type { KeyObject } from "node:crypto";
 import { createFrameCipher, sealFrameInto } from "./crypto/aes-gcm.js";
 import { FrameDecipher } from "./crypto/frame-decipher.js";
 import { zero } from "./crypto/memory.js";
+import { EnvelopeError } from "./errors.js";
 import {
   FINAL_FRAME_HEADER_LENGTH,
   FINAL_FRAME_OVERHEAD,
   FRAME_MARKER_FINAL,
   FRAME_MARKER_REGULAR,
+  MAX_FRAME_COUNT,
   NONCE_LENGTH,
   REGULAR_FRAME_OVERHEAD,
   TAG_LENGTH,
@@ -24,11 +26,18 @@ const REGULAR_PREFIX = Uint8Array.of(FRAME_MARKER_REGULAR);
 export const CRYPTO_SLICE = 256 * 1024;
 
 /**
+ * Internal test seam, not exported by any package entry: the sequence number
+ * new sealers start at. Tests move it near 2³² − 1 to reach the frame-count
+ * limit through every encrypt path without 4 GiB of input.
+ */
+export const frameSealerSeam = { firstSequence: 1 };
+
+/**
  * Seals frames in order. One instance per message: it owns the nonce and AAD
  * scratch buffers, so the per-frame work is one GCM call and its copies.
  */
 export class FrameSealer {
-  private sequence = 1;
+  private sequence = frameSealerSeam.firstSequence;
   private finished = false;
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly aad = new Uint8Array(FRAME_AAD_LENGTH);
@@ -74,6 +83,14 @@ export class FrameSealer {
     if (this.finished) throw new Error("FrameSealer: the final frame was already sealed");
     if (final ? plaintext.length > this.frameLength : plaintext.length !== this.frameLength) {
       throw new Error("FrameSealer: frame of the wrong length");
+    }
+    // The nonce holds a u32 sequence: frame 2³² would reuse the header tag's nonce (0), and
+    // every later one an earlier frame's, under the same key. Refuse before sealing it.
+    if (this.sequence > MAX_FRAME_COUNT) {
+      throw new EnvelopeError(
+        "LIMIT_EXCEEDED",
+        "frame-count: a message holds at most 2^32 - 1 frames; use a larger frame length",
+      );
     }
     const sequence = this.sequence++;
     writeNonce(this.nonce, sequence);

@@ -5,6 +5,7 @@ import {
   type EncryptionContext,
   encodeContext,
 } from "./format/context.js";
+import { optionalStringRecord, requireObject } from "./validate.js";
 
 /**
  * Canonical bytes of a context, cached per context object so that KEKs that
@@ -113,6 +114,8 @@ export function checkExpectedContext(
   actual: EncryptionContext,
   expected: EncryptionContext | undefined,
 ): void {
+  requireObject(actual, "checkExpectedContext", "actual");
+  optionalStringRecord(expected, "checkExpectedContext", "expected");
   if (expected === undefined) return;
   if (!contextsEqual(actual, expected)) {
     const missing = Object.keys(expected).filter(

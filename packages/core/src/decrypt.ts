@@ -8,6 +8,7 @@ import { describeHeader, type EnvelopeInfo, toEnvelopeBytes } from "./inspect.js
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { unlockHeader } from "./unlock.js";
+import { checkDecryptOptions, requireEnvelope } from "./validate.js";
 
 export interface DecryptOptions {
   keyring: Keyring;
@@ -35,6 +36,8 @@ export async function decrypt(
   envelope: Uint8Array | string,
   options: DecryptOptions,
 ): Promise<DecryptResult> {
+  requireEnvelope(envelope, "decrypt");
+  checkDecryptOptions(options, "decrypt");
   const bytes = toEnvelopeBytes(envelope);
   const limits = resolveLimits(options.limits);
   const header = decodeHeader(bytes, limits);

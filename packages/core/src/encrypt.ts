@@ -28,6 +28,7 @@ import type { KeyEncryptionKey } from "./kek.js";
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { checkDataKey } from "./provider-kit/checks.js";
+import { checkEncryptOptions, requireBytes } from "./validate.js";
 
 export interface EncryptOptions {
   keyring: Keyring;
@@ -267,8 +268,8 @@ export async function encrypt(
   plaintext: Uint8Array,
   options: EncryptOptions,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (!(plaintext instanceof Uint8Array))
-    throw new EnvelopeError("INVALID_ARGUMENT", "plaintext must be a Uint8Array");
+  requireBytes(plaintext, "encrypt", "plaintext");
+  checkEncryptOptions(options, "encrypt");
   const materials = await prepareMessage(options, secureRandom, plaintext.length);
   try {
     return sealMessage(materials, plaintext);

@@ -92,6 +92,12 @@ export function isEnvelopeError(value: unknown, code?: ErrorCode): value is Enve
 
 /** Turns anything thrown by a KEK into an `EnvelopeError`, keeping the original as `cause`. */
 export function toEnvelopeError(value: unknown, fallback: ErrorCode, message: string): EnvelopeError {
+  if (!ERROR_CODES.includes(fallback) || typeof message !== "string") {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "toEnvelopeError: fallback must be an ErrorCode, message a string",
+    );
+  }
   if (isEnvelopeError(value)) return value;
   if (isAbortError(value)) return new EnvelopeError("ABORTED", "the operation was aborted", { cause: value });
   return new EnvelopeError(fallback, message, { cause: value });
@@ -103,6 +109,9 @@ export function isAbortError(value: unknown): boolean {
 
 /** Throws `ABORTED` when the signal has fired; call before each slow step. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal !== undefined && typeof (signal as { aborted?: unknown } | null)?.aborted !== "boolean") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "throwIfAborted: signal must be an AbortSignal");
+  }
   if (signal?.aborted) {
     throw new EnvelopeError("ABORTED", "the operation was aborted", { cause: signal.reason });
   }

@@ -12,6 +12,7 @@ export {
   toEnvelopeError,
   type UnwrapFailure,
 } from "./errors.js";
+export { ArmorDecoder } from "./format/armor.js";
 export { DEFAULT_FRAME_LENGTH, DEK_LENGTH, FORMAT_VERSION } from "./format/constants.js";
 export type { EncryptionContext } from "./format/context.js";
 export type { WrappedKeyEntry } from "./format/header.js";

@@ -4,6 +4,7 @@ import { SUITE_AES256_GCM_HKDF_SHA512_COMMIT } from "./format/constants.js";
 import type { EncryptionContext } from "./format/context.js";
 import { decodeHeader, type EnvelopeHeader } from "./format/header.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { optionalLimits, optionalObject, requireEnvelope } from "./validate.js";
 
 const SUITE_NAMES: Record<number, string> = {
   [SUITE_AES256_GCM_HKDF_SHA512_COMMIT]: "AES-256-GCM, HKDF-SHA512, key commitment",
@@ -59,8 +60,10 @@ export function toEnvelopeBytes(envelope: Uint8Array | string): Uint8Array {
 /** Reads the header (version, suite, context, wrapped keys, frame length); makes no KMS call. */
 export function inspect(
   envelope: Uint8Array | string,
-  options: { limits?: Partial<Limits> } = {},
+  options: { limits?: Partial<Limits> | undefined } = {},
 ): EnvelopeInfo {
+  requireEnvelope(envelope, "inspect");
+  optionalLimits(optionalObject(options, "inspect").limits, "inspect");
   return describeHeader(decodeHeader(toEnvelopeBytes(envelope), resolveLimits(options.limits)));
 }
 

@@ -6,6 +6,7 @@ import {
 import { EnvelopeError } from "./errors.js";
 import type { WrappedKeyEntry } from "./format/header.js";
 import { type KeyEncryptionKey, kekMatches } from "./kek.js";
+import { invalid, isKekShaped, optionalArray, optionalObject, requireObject } from "./validate.js";
 
 type EntryId = Pick<WrappedKeyEntry, "provider" | "keyId">;
 
@@ -48,6 +49,15 @@ export interface Keyring {
 }
 
 export function createKeyring(options: KeyringOptions): Keyring {
+  requireObject(options, "createKeyring");
+  optionalArray(options.extra, "createKeyring", "extra");
+  optionalArray(options.decryptOnly, "createKeyring", "decryptOnly");
+  if (options.discovery !== undefined) {
+    const discovery = optionalObject(options.discovery, "createKeyring", "discovery");
+    if (typeof discovery.filter !== "function" || typeof discovery.open !== "function") {
+      invalid("createKeyring", "discovery needs filter and open functions");
+    }
+  }
   const extra = [...(options.extra ?? [])];
   const decryptOnly = [...(options.decryptOnly ?? [])];
   if (options.primary === undefined && extra.length > 0) {
@@ -58,7 +68,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
     throw new EnvelopeError("INVALID_ARGUMENT", "a keyring needs at least one KEK or explicit discovery");
   }
   for (const kek of allowed) {
-    if (typeof kek?.wrap !== "function" || typeof kek.unwrap !== "function") {
+    if (!isKekShaped(kek)) {
       throw new EnvelopeError("INVALID_ARGUMENT", "every keyring member must be a KeyEncryptionKey");
     }
   }

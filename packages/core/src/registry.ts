@@ -1,5 +1,6 @@
 import { EnvelopeError } from "./errors.js";
 import type { KeyEncryptionKey } from "./kek.js";
+import { invalid, optionalObject, requireArray, requireString } from "./validate.js";
 
 /** Opens a KEK from a parsed key URI such as `aws-kms://arn:aws:kms:…`. */
 export interface KeyUriProvider {
@@ -54,10 +55,28 @@ export interface KeyUriRegistry {
   forProvider(provider: string): KeyUriProvider | undefined;
 }
 
+function checkProvider(provider: KeyUriProvider): void {
+  const where = "register";
+  const value = provider as Partial<KeyUriProvider> | null;
+  if (
+    value === null ||
+    typeof value !== "object" ||
+    typeof value.scheme !== "string" ||
+    !/^[a-z][a-z0-9-]*$/.test(value.scheme) ||
+    typeof value.provider !== "string" ||
+    typeof value.open !== "function" ||
+    (value.uriFor !== undefined && typeof value.uriFor !== "function")
+  ) {
+    invalid(where, "a key-URI provider has a scheme ([a-z][a-z0-9-]*), a provider id and an open function");
+  }
+}
+
 export function createKeyUriRegistry(providers: readonly KeyUriProvider[] = []): KeyUriRegistry {
+  requireArray(providers, "createKeyUriRegistry", "providers");
   const byScheme = new Map<string, KeyUriProvider>();
   const registry: KeyUriRegistry = {
     register(provider) {
+      checkProvider(provider);
       if (byScheme.has(provider.scheme)) {
         throw new EnvelopeError("INVALID_ARGUMENT", `scheme "${provider.scheme}" is already registered`);
       }
@@ -67,6 +86,7 @@ export function createKeyUriRegistry(providers: readonly KeyUriProvider[] = []):
     has: (scheme) => byScheme.has(scheme),
     schemes: () => [...byScheme.keys()].sort(),
     async open(uri, options = {}) {
+      optionalObject(options, "open");
       const { scheme, location } = parseKeyUri(uri);
       const provider = byScheme.get(scheme);
       if (provider === undefined) {
@@ -91,7 +111,7 @@ export function createKeyUriRegistry(providers: readonly KeyUriProvider[] = []):
 
 /** Splits a key list as found in `KMS_ENVELOPE_KEYS`: URIs separated by commas, spaces or newlines. */
 export function parseKeyList(value: string): string[] {
-  return value
+  return requireString(value, "parseKeyList", "value")
     .split(/[\s,]+/)
     .map((part) => part.trim())
     .filter((part) => part.length > 0);

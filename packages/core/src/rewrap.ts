@@ -15,6 +15,7 @@ import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { untilAborted } from "./provider-kit/until-aborted.js";
 import { unlockHeader } from "./unlock.js";
+import { checkRewrapOptions, requireEnvelope } from "./validate.js";
 
 export type WrappedKeyId = Pick<WrappedKeyEntry, "provider" | "keyId">;
 
@@ -220,6 +221,8 @@ async function rewrapHeaderUnder(
  * `rewrapStream` / `rewrapWebStream`.
  */
 export async function rewrap(envelope: Uint8Array | string, options: RewrapOptions): Promise<RewrapResult> {
+  requireEnvelope(envelope, "rewrap");
+  checkRewrapOptions(options, "rewrap");
   const bytes = toEnvelopeBytes(envelope);
   const header = decodeHeader(bytes, resolveLimits(options.limits));
   const { header: newHeader, report } = await rewrapHeader(header, options);

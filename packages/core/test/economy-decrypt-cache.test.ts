@@ -8,7 +8,7 @@ import {
   encrypt,
   type KmsEvent,
 } from "../src/index.js";
-import { prepareMessage, sealMessage } from "../src/vectors.js";
+import { prepareMessage, sealMessage } from "../src/testing.js";
 import { createScriptedKek, failure, isZero } from "./support/scripted-kek.js";
 
 const context = { tenant: "acme" };

@@ -58,20 +58,23 @@ describe("streaming decrypt fails exactly where the buffer decrypt does", async 
     await expectSameOutcome(Buffer.concat([envelope, envelope]), { code: "MALFORMED" });
   });
 
-  it("reordered, duplicated and dropped frames are TAMPERED", async () => {
+  it("reordered, duplicated and dropped frames: each its one code (docs/format.md, Body)", async () => {
     const frame = (i: number) => envelope.subarray(bodyStart + i * regular, bodyStart + (i + 1) * regular);
     const final = envelope.subarray(bodyStart + 3 * regular);
     const head = envelope.subarray(0, bodyStart);
-    const variants = [
-      [frame(1), frame(0), frame(2), final],
-      [frame(0), frame(0), frame(1), frame(2), final],
-      [frame(0), frame(2), final],
-      [frame(0), frame(1), frame(2)],
-      [frame(0), frame(1), frame(2), final, final],
+    const variants: [string, Uint8Array[], string][] = [
+      // A frame at the wrong position fails its tag: the nonce and AAD come from the expected sequence.
+      ["swapped", [frame(1), frame(0), frame(2), final], "TAMPERED"],
+      ["duplicated", [frame(0), frame(0), frame(1), frame(2), final], "TAMPERED"],
+      ["dropped", [frame(0), frame(2), final], "TAMPERED"],
+      // No final frame: truncated.
+      ["final dropped", [frame(0), frame(1), frame(2)], "TAMPERED"],
+      // Bytes after the final frame.
+      ["final duplicated", [frame(0), frame(1), frame(2), final, final], "MALFORMED"],
     ];
-    for (const frames of variants) {
+    for (const [name, frames, code] of variants) {
       const result = await expectSameOutcome(Buffer.concat([head, ...frames]));
-      expect(["TAMPERED", "MALFORMED"]).toContain((result as { code: string }).code);
+      expect({ name, result }).toEqual({ name, result: { code } });
     }
   });
 
@@ -91,6 +94,23 @@ describe("streaming decrypt fails exactly where the buffer decrypt does", async 
     const overlong = Buffer.from(envelope);
     overlong.writeUInt32BE(frameLength + 1, bodyStart + 3 * regular + 1);
     await expectSameOutcome(overlong, { code: "MALFORMED" });
+  });
+
+  it("a plaintext of exactly the limit is allowed; one byte over is LIMIT_EXCEEDED", async () => {
+    const exact = { maxPlaintextBytes: plaintext.length };
+    const opened = await outcome(async () => (await decrypt(envelope, { keyring, limits: exact })).plaintext);
+    expect(opened).toEqual({ plaintext: plaintext.toString("hex") });
+    expect(
+      await outcome(() => throughNode(decryptStream({ keyring, limits: exact }), chunked(envelope, 7))),
+    ).toEqual(opened);
+    const under = { maxPlaintextBytes: plaintext.length - 1 };
+    const refused = await outcome(
+      async () => (await decrypt(envelope, { keyring, limits: under })).plaintext,
+    );
+    expect(refused).toEqual({ code: "LIMIT_EXCEEDED" });
+    expect(
+      await outcome(() => throughWeb(decryptWebStream({ keyring, limits: under }), chunked(envelope, 7))),
+    ).toEqual(refused);
   });
 
   it("the plaintext limit is LIMIT_EXCEEDED on both paths", async () => {

@@ -31,6 +31,12 @@ export interface LocalKekOptions {
  * AAD. The test provider, and the one the shared test vectors are made with.
  */
 export function createLocalKek(options: LocalKekOptions): KeyEncryptionKey {
+  if (options === null || typeof options !== "object") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "createLocalKek: options must be an object");
+  }
+  if (options.random !== undefined && typeof options.random !== "function") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "createLocalKek: random must be a function");
+  }
   if (!(options.key instanceof Uint8Array) || options.key.length !== KEY_LENGTH) {
     throw new EnvelopeError("INVALID_ARGUMENT", "a local KEK needs exactly 32 bytes of key material");
   }

@@ -8,5 +8,10 @@ const other = createLocalKek({ key: randomBytes(32), keyId: "conformance-b" });
 runKekConformance({
   name: "local (in-memory)",
   makeKeks: () => ({ kek, other }),
-  capabilities: { abort: true, bindsContext: true },
+  capabilities: {
+    abort: true,
+    bindsContext: true,
+    // A local wrapped key is exactly nonce ‖ 32 bytes ‖ tag (60 bytes), checked before decryption.
+    unwrapCodes: { wrongLength: "MALFORMED" },
+  },
 });

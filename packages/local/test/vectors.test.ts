@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fromHex, type VectorManifest } from "@kms-envelope/conformance";
-import { createKeyring, decrypt, EnvelopeError, inspect } from "@kms-envelope/core";
+import { armor, createKeyring, dearmor, decrypt, EnvelopeError, inspect } from "@kms-envelope/core";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: the generator is plain JavaScript
 import { generateManifest, serialize } from "../../../test-vectors/generate.mjs";
@@ -43,6 +43,25 @@ describe("test vectors", () => {
       expect(inspect(input).wrappedKeys.map((entry) => entry.keyId)).toEqual(
         vector.keys.map((name) => manifest.keys.find((key) => key.name === name)!.keyId),
       );
+    },
+  );
+
+  const armoredPositives = manifest.positive.filter((vector) => vector.armored !== undefined);
+  it.each(armoredPositives.map((vector) => [vector.id, vector] as const))(
+    "positive %s: one canonical armored text, and every accepted variant (string or bytes) decodes to it",
+    async (_id, vector) => {
+      expect(armor(fromHex(vector.envelope))).toBe(vector.armored);
+      expect(vector.armoredAccepted?.length).toBeGreaterThan(0);
+      for (const variant of vector.armoredAccepted ?? []) {
+        for (const input of [variant, Buffer.from(variant, "latin1")]) {
+          expect(Buffer.from(dearmor(input)).toString("hex")).toBe(vector.envelope);
+          const result = await decrypt(input, {
+            keyring: keyringFor(vector.keys),
+            expectedContext: vector.context,
+          });
+          expect(Buffer.from(result.plaintext).toString("hex")).toBe(vector.plaintext);
+        }
+      }
     },
   );
 

@@ -1,4 +1,5 @@
 import { randomFillSync } from "node:crypto";
+import { EnvelopeError } from "../errors.js";
 
 /** Fills `target` with random bytes. Tests and vector generation inject a fixed source. */
 export type RandomSource = (target: Uint8Array) => void;
@@ -19,6 +20,9 @@ const pool = new Uint8Array(POOL_SIZE);
 let poolOffset = POOL_SIZE;
 
 export const secureRandom: RandomSource = (target) => {
+  if (!(target instanceof Uint8Array)) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "secureRandom: target must be a Uint8Array");
+  }
   const length = target.length;
   if (length > MAX_POOLED_DRAW) {
     randomFillSync(target);

@@ -1,3 +1,5 @@
+import { badArgument, checkBytes, checkCount } from "./arguments.js";
+
 /**
  * Big-endian byte writer and bounds-checked reader. Pure: no crypto, no I/O.
  * The reader never allocates from a length it has not first compared with
@@ -9,6 +11,7 @@ export class ByteWriter {
   length = 0;
 
   constructor(initialCapacity = 256) {
+    checkCount(initialCapacity, "ByteWriter", "initialCapacity");
     this.buffer = new Uint8Array(initialCapacity);
     this.view = new DataView(this.buffer.buffer);
   }
@@ -59,6 +62,7 @@ export class ByteWriter {
 /** Thrown by `ByteReader` when the input ends early; the incremental parser waits for more. */
 export class NeedMoreBytes extends Error {
   constructor(readonly needed: number) {
+    checkCount(needed, "NeedMoreBytes", "needed");
     super(`need ${needed} more bytes`);
   }
 }
@@ -68,6 +72,7 @@ export class ByteReader {
   private readonly view: DataView;
 
   constructor(readonly input: Uint8Array) {
+    checkBytes(input, "ByteReader", "input");
     this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   }
 
@@ -107,10 +112,15 @@ export class ByteReader {
   }
 }
 
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+/**
+ * Strict (invalid UTF-8 throws, never becomes U+FFFD) and BOM-preserving: by default a
+ * TextDecoder drops a leading U+FEFF, which would make "\uFEFFa" and "a" decode alike.
+ */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 export function utf8(value: string): Uint8Array {
+  if (typeof value !== "string") badArgument("utf8", "value must be a string");
   return encoder.encode(value);
 }
 
@@ -119,6 +129,7 @@ const SHORT_ASCII = 64;
 
 /** Decodes UTF-8, returning undefined for invalid sequences instead of replacing them. */
 export function fromUtf8Strict(value: Uint8Array): string | undefined {
+  checkBytes(value, "fromUtf8Strict", "value");
   if (value.length <= SHORT_ASCII) {
     let text = "";
     let ascii = true;
@@ -140,6 +151,8 @@ export function fromUtf8Strict(value: Uint8Array): string | undefined {
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  checkBytes(a, "compareBytes", "a");
+  checkBytes(b, "compareBytes", "b");
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const difference = a[i]! - b[i]!;
@@ -149,6 +162,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (!Array.isArray(parts)) badArgument("concatBytes", "parts must be an array of Uint8Arrays");
+  for (const part of parts) checkBytes(part, "concatBytes", "parts");
   let total = 0;
   for (const part of parts) total += part.length;
   const out = new Uint8Array(total);

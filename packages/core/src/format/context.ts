@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { checkBytes, checkObject } from "./arguments.js";
 import { ByteReader, ByteWriter, compareBytes, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 
 /** Not secret, but authenticated: bound into the header tag and handed to every KEK. */
@@ -64,6 +65,7 @@ export function canonicalizeContext(context: EncryptionContext): {
  * empty keys, invalid UTF-8, and bytes left over.
  */
 export function decodeContext(bytes: Uint8Array): EncryptionContext {
+  checkBytes(bytes, "decodeContext", "bytes");
   const reader = new ByteReader(bytes);
   const entries: [string, string][] = [];
   try {
@@ -98,6 +100,8 @@ export function decodeContext(bytes: Uint8Array): EncryptionContext {
 
 /** Same pairs, whatever their order. */
 export function contextsEqual(a: EncryptionContext, b: EncryptionContext): boolean {
+  checkObject(a, "contextsEqual", "a");
+  checkObject(b, "contextsEqual", "b");
   const aKeys = Object.keys(a);
   if (aKeys.length !== Object.keys(b).length) return false;
   return aKeys.every((key) => Object.hasOwn(b, key) && b[key] === a[key]);

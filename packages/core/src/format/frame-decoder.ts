@@ -1,4 +1,5 @@
-import { EnvelopeError, type ErrorCode } from "../errors.js";
+import { EnvelopeError, ERROR_CODES, type ErrorCode } from "../errors.js";
+import { badArgument, checkBytes, checkCount, checkObject } from "./arguments.js";
 import { FRAME_MARKER_FINAL, FRAME_MARKER_REGULAR, MAX_FRAME_COUNT, TAG_LENGTH } from "./constants.js";
 
 /**
@@ -16,7 +17,20 @@ export type FrameCheck =
   | "truncated"
   | "trailing-bytes";
 
+const FRAME_CHECKS: ReadonlySet<string> = new Set<FrameCheck>([
+  "frame-marker",
+  "frame-count",
+  "final-frame-length",
+  "plaintext-size",
+  "frame-tag",
+  "truncated",
+  "trailing-bytes",
+]);
+
 export function rejectFrame(check: FrameCheck, code: ErrorCode, detail: string): never {
+  if (!FRAME_CHECKS.has(check) || !ERROR_CODES.includes(code) || typeof detail !== "string") {
+    badArgument("rejectFrame", "check must be a FrameCheck, code an ErrorCode, detail a string");
+  }
   throw new EnvelopeError(code, `${check}: ${detail}`);
 }
 
@@ -54,7 +68,15 @@ export class FrameDecoder {
     private readonly maxFrameLength: number,
     private readonly maxPlaintextBytes: number,
     private readonly sink: FrameSink,
-  ) {}
+  ) {
+    checkCount(maxFrameLength, "FrameDecoder", "maxFrameLength", 1);
+    checkCount(maxPlaintextBytes, "FrameDecoder", "maxPlaintextBytes");
+    checkObject(sink, "FrameDecoder", "sink");
+    for (const method of ["begin", "ciphertext", "end"] as const) {
+      if (typeof sink[method] !== "function")
+        badArgument("FrameDecoder", `sink.${method} must be a function`);
+    }
+  }
 
   /** Whether the final frame has been authenticated. */
   get done(): boolean {
@@ -62,6 +84,7 @@ export class FrameDecoder {
   }
 
   push(chunk: Uint8Array): void {
+    checkBytes(chunk, "FrameDecoder.push", "chunk");
     let at = 0;
     const length = chunk.length;
     while (at < length) {

@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { checkBytes, checkCount } from "./arguments.js";
 import {
   FINAL_FRAME_OVERHEAD,
   MAX_FRAME_COUNT,
@@ -19,6 +20,8 @@ export const FRAME_AAD_LENGTH = MESSAGE_ID_LENGTH + 4 + 1 + 4;
 
 /** Nonce: eight zero bytes ‖ u32 sequence number. Sequence 0 is the header tag's. */
 export function writeNonce(target: Uint8Array, sequence: number): Uint8Array {
+  checkBytes(target, "writeNonce", "target");
+  checkCount(sequence, "writeNonce", "sequence");
   target.fill(0, 0, NONCE_LENGTH - 4);
   new DataView(target.buffer, target.byteOffset, NONCE_LENGTH).setUint32(NONCE_LENGTH - 4, sequence);
   return target;
@@ -32,6 +35,10 @@ export function writeFrameAad(
   final: boolean,
   plaintextLength: number,
 ): Uint8Array {
+  checkBytes(target, "writeFrameAad", "target");
+  checkBytes(messageId, "writeFrameAad", "messageId");
+  checkCount(sequence, "writeFrameAad", "sequence");
+  checkCount(plaintextLength, "writeFrameAad", "plaintextLength");
   target.set(messageId, 0);
   const view = new DataView(target.buffer, target.byteOffset, FRAME_AAD_LENGTH);
   view.setUint32(MESSAGE_ID_LENGTH, sequence);
@@ -45,13 +52,15 @@ export function planFrames(
   length: number,
   frameLength: number,
 ): { regularFrames: number; finalLength: number } {
+  checkCount(length, "planFrames", "length");
+  checkCount(frameLength, "planFrames", "frameLength", 1);
   // The final frame carries 1..frameLength bytes, or 0 when the plaintext is empty.
   const regularFrames = length === 0 ? 0 : Math.floor((length - 1) / frameLength);
   const finalLength = length - regularFrames * frameLength;
   if (regularFrames + 1 > MAX_FRAME_COUNT) {
     throw new EnvelopeError(
       "LIMIT_EXCEEDED",
-      "plaintext needs more frames than the format allows; raise the frame length",
+      "frame-count: the plaintext needs more than 2^32 - 1 frames; use a larger frame length",
     );
   }
   return { regularFrames, finalLength };

@@ -1,6 +1,7 @@
-import type { Limits } from "../limits.js";
+import { checkBytes, checkObject } from "./arguments.js";
 import { concatBytes, NeedMoreBytes } from "./bytes.js";
 import { decodeHeaderPrefix, type EnvelopeHeader } from "./header.js";
+import type { Limits } from "./limits.js";
 
 export interface HeaderParseResult {
   readonly header: EnvelopeHeader;
@@ -20,10 +21,13 @@ export class HeaderParser {
   private wanted = 0;
   private result: HeaderParseResult | undefined;
 
-  constructor(private readonly limits: Limits) {}
+  constructor(private readonly limits: Limits) {
+    checkObject(limits, "HeaderParser", "limits");
+  }
 
   /** Returns the header once complete; `undefined` while more bytes are needed. */
   push(chunk: Uint8Array): HeaderParseResult | undefined {
+    checkBytes(chunk, "HeaderParser.push", "chunk");
     if (this.result !== undefined) throw new Error("HeaderParser: header already complete");
     this.chunks.push(chunk);
     this.buffered += chunk.length;

@@ -1,5 +1,5 @@
 import { EnvelopeError, type ErrorCode } from "../errors.js";
-import type { Limits } from "../limits.js";
+import { badArgument, checkBytes, checkCount, checkObject } from "./arguments.js";
 import { ByteReader, ByteWriter, fromUtf8Strict, NeedMoreBytes, utf8 } from "./bytes.js";
 import {
   COMMITMENT_LENGTH,
@@ -13,6 +13,7 @@ import {
   TAG_LENGTH,
 } from "./constants.js";
 import { decodeContext, type EncryptionContext } from "./context.js";
+import type { Limits } from "./limits.js";
 
 /** One wrapped copy of the DEK as it travels in the envelope. */
 export interface WrappedKeyEntry {
@@ -43,6 +44,7 @@ export interface EnvelopeHeader {
  * starts with the check's name; the negative test vectors name them too.
  */
 export type HeaderCheck =
+  | "armor"
   | "magic"
   | "version"
   | "suite"
@@ -68,6 +70,7 @@ export interface HeaderFields {
 
 /** Bytes of the authenticated header part for a context of `contextLength` bytes. */
 export function authenticatedHeaderLength(contextLength: number): number {
+  checkCount(contextLength, "authenticatedHeaderLength", "contextLength");
   return FIXED_PREFIX_LENGTH + contextLength + COMMITMENT_LENGTH;
 }
 
@@ -77,6 +80,11 @@ export function authenticatedHeaderLength(contextLength: number): number {
  * Returns the length written.
  */
 export function writeAuthenticatedHeader(fields: HeaderFields, target: Uint8Array): number {
+  checkHeaderFields(fields, "writeAuthenticatedHeader");
+  checkBytes(target, "writeAuthenticatedHeader", "target");
+  if (target.length < authenticatedHeaderLength(fields.contextBytes.length)) {
+    badArgument("writeAuthenticatedHeader", "target is too short for the header");
+  }
   if (fields.messageId.length !== MESSAGE_ID_LENGTH || fields.commitment.length !== COMMITMENT_LENGTH) {
     throw new EnvelopeError("INVALID_ARGUMENT", "message id and commitment must be 32 bytes each");
   }
@@ -98,7 +106,17 @@ export function writeAuthenticatedHeader(fields: HeaderFields, target: Uint8Arra
   return length;
 }
 
+function checkHeaderFields(fields: HeaderFields, where: string): void {
+  checkObject(fields, where, "fields");
+  checkCount(fields.suite, where, "suite");
+  checkBytes(fields.messageId, where, "messageId");
+  checkCount(fields.frameLength, where, "frameLength", 1);
+  checkBytes(fields.contextBytes, where, "contextBytes");
+  checkBytes(fields.commitment, where, "commitment");
+}
+
 export function encodeAuthenticatedHeader(fields: HeaderFields): Uint8Array<ArrayBuffer> {
+  checkHeaderFields(fields, "encodeAuthenticatedHeader");
   const out = new Uint8Array(authenticatedHeaderLength(fields.contextBytes.length));
   writeAuthenticatedHeader(fields, out);
   return out;
@@ -135,6 +153,14 @@ function entryHead(provider: string, keyId: string): Uint8Array {
 
 /** u16 count, then per key: u8 provider length, provider, u16 key-id length, key id, u16 wrapped length, wrapped. */
 export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Array<ArrayBuffer> {
+  if (!Array.isArray(entries)) badArgument("encodeWrappedKeys", "entries must be an array");
+  for (const entry of entries) {
+    checkObject(entry, "encodeWrappedKeys", "an entry");
+    if (typeof entry.provider !== "string" || typeof entry.keyId !== "string") {
+      badArgument("encodeWrappedKeys", "an entry has a string provider and keyId");
+    }
+    checkBytes(entry.wrapped, "encodeWrappedKeys", "an entry's wrapped");
+  }
   if (entries.length === 0 || entries.length > 0xffff) {
     throw new EnvelopeError("INVALID_ARGUMENT", "an envelope carries 1 to 65535 wrapped keys");
   }
@@ -171,10 +197,17 @@ export function encodeWrappedKeys(entries: readonly WrappedKeyEntry[]): Uint8Arr
  * against `limits` as soon as it is read, before the bytes it announces.
  */
 export function decodeHeaderPrefix(input: Uint8Array, limits: Limits): EnvelopeHeader {
+  checkBytes(input, "decodeHeader", "input");
+  checkObject(limits, "decodeHeader", "limits");
   const reader = new ByteReader(input);
   const magic = reader.bytes(MAGIC.length);
-  if (!magic.every((byte, i) => byte === MAGIC[i]))
+  if (!magic.every((byte, i) => byte === MAGIC[i])) {
+    // "kmse" (lowercase) starts every armored form: binary-only decoders (streams) name it.
+    if (magic.every((byte, i) => byte === (MAGIC[i]! | 0x20))) {
+      reject("armor", "MALFORMED", "armored text: dearmor it first (this decoder takes the binary form)");
+    }
     reject("magic", "MALFORMED", "not a kms-envelope envelope");
+  }
   const version = reader.u8();
   if (version !== FORMAT_VERSION)
     reject("version", "UNSUPPORTED_VERSION", `format version ${version} is not supported`);
@@ -277,6 +310,9 @@ export function replaceWrappedKeys(
   header: EnvelopeHeader,
   entries: readonly WrappedKeyEntry[],
 ): Uint8Array<ArrayBuffer> {
+  checkObject(header, "replaceWrappedKeys", "header");
+  checkBytes(header.authenticatedBytes, "replaceWrappedKeys", "header.authenticatedBytes");
+  checkBytes(header.headerTag, "replaceWrappedKeys", "header.headerTag");
   const list = encodeWrappedKeys(entries);
   const out = new Uint8Array(header.authenticatedBytes.length + TAG_LENGTH + list.length);
   out.set(header.authenticatedBytes, 0);

@@ -2,6 +2,7 @@ import { zero } from "../crypto/memory.js";
 import { EnvelopeError } from "../errors.js";
 import { DEK_LENGTH } from "../format/constants.js";
 import type { WrappedKeyEntry } from "../format/header.js";
+import { optionalFunction, requireObject, requireString } from "../validate.js";
 
 /**
  * A data key a KMS returned: exactly 32 bytes, else `KMS_INTEGRITY` (the
@@ -10,6 +11,7 @@ import type { WrappedKeyEntry } from "../format/header.js";
  * well; providers call it where they still hold the service's answer.
  */
 export function checkDataKey(value: unknown, source: string): Uint8Array {
+  requireString(source, "checkDataKey", "source");
   if (value instanceof Uint8Array && value.length === DEK_LENGTH) return value;
   if (value instanceof Uint8Array) zero(value);
   throw new EnvelopeError(
@@ -32,6 +34,9 @@ export function checkEntryOwner(
   entry: Pick<WrappedKeyEntry, "provider" | "keyId">,
   same: SameKey = exactly,
 ): void {
+  requireObject(kek, "checkEntryOwner", "kek");
+  requireObject(entry, "checkEntryOwner", "entry");
+  optionalFunction(same, "checkEntryOwner", "same");
   if (entry.provider !== kek.provider || !same(kek.keyId, entry.keyId)) {
     throw new EnvelopeError(
       "KEY_ID_MISMATCH",
@@ -52,6 +57,10 @@ export function checkReportedKey(
   expected: string,
   same: SameKey = exactly,
 ): void {
+  requireString(service, "checkReportedKey", "service");
+  requireString(operation, "checkReportedKey", "operation");
+  requireString(expected, "checkReportedKey", "expected");
+  optionalFunction(same, "checkReportedKey", "same");
   if (typeof reported !== "string" || !same(expected, reported)) {
     throw new EnvelopeError(
       "KEY_ID_MISMATCH",

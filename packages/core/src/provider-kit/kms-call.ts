@@ -1,4 +1,5 @@
 import { EnvelopeError, type ErrorCode, isAbortError, isEnvelopeError, throwIfAborted } from "../errors.js";
+import { invalid, requireObject, requireString } from "../validate.js";
 import { stripRequestData } from "./strip-cause.js";
 import { untilAborted } from "./until-aborted.js";
 
@@ -50,7 +51,10 @@ export type KmsCall = <T>(
  * stripRequestData). An `EnvelopeError` thrown inside `run` passes unchanged.
  */
 export function createKmsCaller(options: KmsCallerOptions): KmsCall {
+  requireObject(options, "createKmsCaller");
   const { service, classify, deadlineMs } = options;
+  requireString(service, "createKmsCaller", "service");
+  if (typeof classify !== "function") invalid("createKmsCaller", "classify must be a function");
   if (deadlineMs !== undefined && !(Number.isSafeInteger(deadlineMs) && deadlineMs > 0)) {
     throw new EnvelopeError("INVALID_ARGUMENT", "deadlineMs must be a positive integer");
   }
@@ -90,6 +94,10 @@ export function kmsError(
   error: unknown,
   classify: KmsErrorTable,
 ): EnvelopeError {
+  requireString(service, "kmsError", "service");
+  requireString(operation, "kmsError", "operation");
+  requireString(keyId, "kmsError", "keyId");
+  if (typeof classify !== "function") invalid("kmsError", "classify must be a function");
   if (isEnvelopeError(error)) return error;
   const cause = stripRequestData(error);
   const known = classify(error, operation);

@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { requireObject, requireString } from "../validate.js";
 
 /** The kinds of value a URI opener accepts in its per-scheme options. */
 export interface OptionKinds {
@@ -26,6 +27,8 @@ export function readOpenOptions<S extends OptionSpec>(
   options: unknown,
   spec: S,
 ): OptionsOf<S> {
+  requireString(scheme, "readOpenOptions", "scheme");
+  requireObject(spec, "readOpenOptions", "spec");
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new EnvelopeError("INVALID_ARGUMENT", `${scheme} provider options must be an object`);
@@ -54,6 +57,7 @@ export function readOpenOptions<S extends OptionSpec>(
  * plain `http://`.
  */
 export function isLoopbackUrl(url: string): boolean {
+  if (typeof url !== "string") return false;
   let host: string;
   try {
     host = new URL(url).hostname;

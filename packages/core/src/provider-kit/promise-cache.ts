@@ -1,3 +1,4 @@
+import { invalid, optionalObject } from "../validate.js";
 import { untilAborted } from "./until-aborted.js";
 
 export interface PromiseCacheOptions {
@@ -29,6 +30,11 @@ export function createPromiseCache<K, T>(
   load: (key: K) => Promise<T>,
   options: PromiseCacheOptions = {},
 ): PromiseCache<K, T> {
+  if (typeof load !== "function") invalid("createPromiseCache", "load must be a function");
+  const ttl = optionalObject(options, "createPromiseCache").ttlMs;
+  if (ttl !== undefined && !(typeof ttl === "number" && ttl >= 0)) {
+    invalid("createPromiseCache", "ttlMs must be a number >= 0");
+  }
   const ttlMs = options.ttlMs ?? Number.POSITIVE_INFINITY;
   const loaded = new Map<K, { value: T; at: number }>();
   const pending = new Map<K, Promise<T>>();

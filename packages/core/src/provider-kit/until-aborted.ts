@@ -1,4 +1,5 @@
 import { EnvelopeError } from "../errors.js";
+import { invalid, optionalSignal } from "../validate.js";
 
 /**
  * Waits for `promise`, or rejects with `ABORTED` as soon as `signal` fires,
@@ -13,6 +14,12 @@ export function untilAborted<T>(
   signal: AbortSignal | undefined,
   discard?: (late: T) => void,
 ): Promise<T> {
+  if (typeof (promise as { then?: unknown } | null)?.then !== "function") {
+    invalid("untilAborted", "promise must be a Promise");
+  }
+  optionalSignal(signal, "untilAborted");
+  if (discard !== undefined && typeof discard !== "function")
+    invalid("untilAborted", "discard must be a function");
   if (signal === undefined) return promise;
   const aborted = () =>
     signal.reason instanceof EnvelopeError

@@ -1,5 +1,6 @@
 import type { Transform } from "node:stream";
 import type { RewrapOptions, RewrapReport } from "../rewrap.js";
+import { checkDecryptOptions, checkEncryptOptions, checkRewrapOptions } from "../validate.js";
 import { DecryptSession, type DecryptStreamHeader, type DecryptStreamOptions } from "./decrypt-session.js";
 import { EncryptSession, type EncryptStreamOptions } from "./encrypt-session.js";
 import { toNodeTransform } from "./node-adapter.js";
@@ -17,6 +18,7 @@ export interface HeaderPromise {
  * it. Holds at most about one frame of plaintext. Use in `stream.pipeline`.
  */
 export function encryptStream(options: EncryptStreamOptions): Transform {
+  checkEncryptOptions(options, "encryptStream");
   return toNodeTransform(new EncryptSession(options), options.signal);
 }
 
@@ -27,12 +29,14 @@ export function encryptStream(options: EncryptStreamOptions): Transform {
  * a consumer that reads to the end without an error has all the plaintext.
  */
 export function decryptStream(options: DecryptStreamOptions): Transform & HeaderPromise {
+  checkDecryptOptions(options, "decryptStream");
   const session = new DecryptSession(options);
   return Object.assign(toNodeTransform(session, options.signal), { header: session.header });
 }
 
 /** `encryptStream` as a Web `TransformStream`. */
 export function encryptWebStream(options: EncryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  checkEncryptOptions(options, "encryptWebStream");
   return toWebTransform(new EncryptSession(options), options.signal);
 }
 
@@ -40,6 +44,7 @@ export function encryptWebStream(options: EncryptStreamOptions): TransformStream
 export function decryptWebStream(
   options: DecryptStreamOptions,
 ): TransformStream<Uint8Array, Uint8Array> & HeaderPromise {
+  checkDecryptOptions(options, "decryptWebStream");
   const session = new DecryptSession(options);
   return Object.assign(toWebTransform(session, options.signal), { header: session.header });
 }
@@ -53,6 +58,7 @@ export interface ReportPromise {
 
 /** `rewrap` for a stream of any size: rewrites the header, passes the body through byte for byte. */
 export function rewrapStream(options: RewrapOptions): Transform & ReportPromise {
+  checkRewrapOptions(options, "rewrapStream");
   const session = new RewrapSession(options);
   return Object.assign(toNodeTransform(session, options.signal), { report: session.report });
 }
@@ -61,6 +67,7 @@ export function rewrapStream(options: RewrapOptions): Transform & ReportPromise 
 export function rewrapWebStream(
   options: RewrapOptions,
 ): TransformStream<Uint8Array, Uint8Array> & ReportPromise {
+  checkRewrapOptions(options, "rewrapWebStream");
   const session = new RewrapSession(options);
   return Object.assign(toWebTransform(session, options.signal), { report: session.report });
 }
