@@ -102,6 +102,14 @@ describe("OpenTelemetry adapter (@kms-envelope/core/otel)", () => {
     }
   });
 
+  it("checks its arguments (INVALID_ARGUMENT)", () => {
+    for (const bad of [null, 5, { tracer: {} }, { meter: { createCounter: () => undefined } }]) {
+      expect(() => createOtelEventHandler(bad as never)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+      );
+    }
+  });
+
   it("uses the global providers when given none", async () => {
     const onEvent = createOtelEventHandler();
     expect(() =>

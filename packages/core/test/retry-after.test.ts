@@ -11,5 +11,8 @@ describe("parseRetryAfter", () => {
     for (const bad of [undefined, null, "", "-1", "1.5", "soon", "2026-12-02"]) {
       expect(parseRetryAfter(bad, now)).toBeUndefined();
     }
+    expect(() => parseRetryAfter("1", Number.NaN)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
   });
 });

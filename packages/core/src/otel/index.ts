@@ -8,6 +8,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { KmsEvent, KmsEventListener } from "../economy/events.js";
+import { EnvelopeError } from "../errors.js";
 
 export interface OtelEventHandlerOptions {
   /** Default: `trace.getTracer("@kms-envelope/core")` from the global provider. */
@@ -34,6 +35,25 @@ const SCOPE = "@kms-envelope/core";
  * Events carry no key material, so neither do the spans and metrics.
  */
 export function createOtelEventHandler(options: OtelEventHandlerOptions = {}): KmsEventListener {
+  if (options === null || typeof options !== "object") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "createOtelEventHandler: options must be an object");
+  }
+  if (options.tracer !== undefined && typeof options.tracer?.startSpan !== "function") {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "createOtelEventHandler: tracer must be an OpenTelemetry Tracer",
+    );
+  }
+  if (
+    options.meter !== undefined &&
+    (typeof options.meter?.createCounter !== "function" ||
+      typeof options.meter.createHistogram !== "function")
+  ) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "createOtelEventHandler: meter must be an OpenTelemetry Meter",
+    );
+  }
   const tracer = options.tracer ?? trace.getTracer(SCOPE);
   const meter = options.meter ?? metrics.getMeter(SCOPE);
   const calls = meter.createCounter("kms_envelope.kms.calls", { description: "KMS calls (each attempt)" });
