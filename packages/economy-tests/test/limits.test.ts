@@ -44,7 +44,11 @@ describe("rate limit per KEK, counted at the emulator", () => {
     const elapsedS = (performance.now() - started) / 1000;
     const calls = aws.calls.count("GenerateDataKey");
     expect(calls).toBeLessThanOrEqual(burst + Math.ceil(rate * elapsedS));
-    expect(calls).toBe(outcomes.filter((o) => o.result === "ok").length);
+    // Every success made a call; a call still in flight at its deadline ends ABORTED.
+    const ok = outcomes.filter((o) => o.result === "ok").length;
+    const aborted = outcomes.filter((o) => o.result === "ABORTED").length;
+    expect(calls).toBeGreaterThanOrEqual(ok);
+    expect(calls).toBeLessThanOrEqual(ok + aborted);
     expect(calls).toBeGreaterThanOrEqual(burst + rate); // the limit is used, not starved
     for (const { result, ms } of outcomes) {
       expect(["ok", "KMS_THROTTLED", "ABORTED"]).toContain(result);
