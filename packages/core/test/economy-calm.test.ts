@@ -139,7 +139,9 @@ describe("rate limit per KEK", () => {
     expect(ok).toBeGreaterThanOrEqual(5);
     expect(outcomes.filter((outcome) => outcome === "KMS_THROTTLED").length).toBeGreaterThanOrEqual(7);
     expect(outcomes.every((outcome) => ["ok", "KMS_THROTTLED", "ABORTED"].includes(outcome))).toBe(true);
-    expect(a.calls.wrap).toBe(ok);
+    // Every success made a call; a call still in flight at the deadline ends ABORTED.
+    expect(a.calls.wrap).toBeGreaterThanOrEqual(ok);
+    expect(a.calls.wrap).toBeLessThanOrEqual(ok + outcomes.filter((outcome) => outcome === "ABORTED").length);
     expect(events.filter((e) => e.type === "rate-limited").length).toBe(18);
   });
 });
