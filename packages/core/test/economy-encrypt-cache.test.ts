@@ -25,6 +25,13 @@ const encryptCache = (
 const wrappedOf = (envelope: Uint8Array) =>
   Buffer.from(decodeHeader(envelope, DEFAULT_LIMITS).wrappedKeys[0]!.wrapped).toString("hex");
 
+/** How many envelopes each DEK (told apart by its wrapped bytes) encrypted. */
+function usesPerDek(envelopes: readonly Uint8Array[]): Map<string, number> {
+  const uses = new Map<string, number>();
+  for (const envelope of envelopes) uses.set(wrappedOf(envelope), (uses.get(wrappedOf(envelope)) ?? 0) + 1);
+  return uses;
+}
+
 describe("encrypt-side data-key cache", () => {
   it("reuses one DEK for exactly maxMessages messages, each with its own message id", async () => {
     const a = createScriptedKek("a");
@@ -52,8 +59,7 @@ describe("encrypt-side data-key cache", () => {
     const envelopes = await Promise.all(
       Array.from({ length: 50 }, () => encrypt(bytes(1), { keyring, context })),
     );
-    const uses = new Map<string, number>();
-    for (const envelope of envelopes) uses.set(wrappedOf(envelope), (uses.get(wrappedOf(envelope)) ?? 0) + 1);
+    const uses = usesPerDek(envelopes);
     expect(Math.max(...uses.values())).toBeLessThanOrEqual(7);
     expect(uses.size).toBe(8);
     expect(a.calls.wrap).toBe(8);
@@ -81,8 +87,7 @@ describe("encrypt-side data-key cache", () => {
     const envelopes = await Promise.all(
       Array.from({ length: 20 }, () => encrypt(bytes(30), { keyring, context })),
     );
-    const uses = new Map<string, number>();
-    for (const envelope of envelopes) uses.set(wrappedOf(envelope), (uses.get(wrappedOf(envelope)) ?? 0) + 1);
+    const uses = usesPerDek(envelopes);
     expect(Math.max(...uses.values())).toBe(3);
     expect(uses.size).toBe(7);
     expect(a.calls.wrap).toBe(7);
