@@ -52,6 +52,15 @@ beforeAll(async () => {
     files: { "reader.mjs": READER, "writer.mjs": DEFAULT_CHAIN_WRITER },
   });
 });
+/** The child's whole environment: the emulator, and nothing inherited that could point the SDK elsewhere. */
+const emulatorEnv = (extra: Record<string, string>) => ({
+  PATH: process.env.PATH ?? "",
+  KMS_ENDPOINT: emulator.endpoint,
+  KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
+  AWS_EC2_METADATA_DISABLED: "true",
+  ...extra,
+});
+
 afterAll(async () => {
   await emulator?.close();
   if (app !== undefined) await rm(app, { recursive: true, force: true });
@@ -67,14 +76,7 @@ it("an envelope made with an AWS KEK decrypts in a fresh process with only core 
   emulator.calls.reset();
   const stdout = await runIsolated(app, "reader.mjs", {
     args: [armor(envelope)],
-    // Nothing inherited that could point the SDK elsewhere (profiles, IMDS, real credentials).
-    env: {
-      PATH: process.env.PATH ?? "",
-      KMS_ENDPOINT: emulator.endpoint,
-      KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
-      KMS_KEY_URI: `aws-kms://${key.arn}`,
-      AWS_EC2_METADATA_DISABLED: "true",
-    },
+    env: emulatorEnv({ KMS_KEY_URI: `aws-kms://${key.arn}` }),
   });
   expect(JSON.parse(stdout)).toEqual({ text: "read me elsewhere", keyIds: [key.arn] });
   // The child really asked KMS: one Decrypt, in the key's region.
@@ -165,13 +167,7 @@ it("with two copies of core installed, provider errors keep their codes (the Sym
     await client.send(new DisableKeyCommand({ KeyId: key.arn }));
     const stdout = await runIsolated(twoCores, "two-cores.mjs", {
       args: [armor(envelope)],
-      env: {
-        PATH: process.env.PATH ?? "",
-        KMS_ENDPOINT: emulator.endpoint,
-        KMS_CREDENTIALS: JSON.stringify(emulator.credentials),
-        KMS_KEY_ARN: key.arn,
-        AWS_EC2_METADATA_DISABLED: "true",
-      },
+      env: emulatorEnv({ KMS_KEY_ARN: key.arn }),
     });
     expect(JSON.parse(stdout)).toEqual({
       twoCopies: true,
