@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 const QUICK = process.env.BENCH_QUICK === "1";
 const MIB = 1024 * 1024;
 const SIZE_MIB = QUICK ? 128 : 1024;
-const RUNS = QUICK ? 1 : 3;
+const RUNS = Number(process.env.BENCH_CLI_RUNS ?? (QUICK ? 1 : 3));
 const SMALL_RUNS = QUICK ? 5 : 15;
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const BIN = here("../../packages/cli/dist/bin.js");
@@ -60,13 +60,21 @@ function measured(args, input) {
 }
 
 const cli = (...args) => measured([BIN, ...args]);
-const library = (mode, input, output) => measured([LIBRARY, mode, env.KMS_ENVELOPE_KEYSTORE, input, output]);
+const library = (mode, input, output, durability = "none") =>
+  measured([LIBRARY, mode, env.KMS_ENVELOPE_KEYSTORE, input, output, durability]);
 
+/** Medians, with each figure's range over the runs (the machine is shared: the spread is part of the result). */
 function summarize(runs, bytes) {
+  const cpu = runs.map((run) => bytes / 1e6 / run.cpuSeconds);
+  const wall = runs.map((run) => bytes / 1e6 / run.wallSeconds);
+  const rss = runs.map((run) => run.peakRssMiB);
   return {
-    cpuMbPerSecond: median(runs.map((run) => bytes / 1e6 / run.cpuSeconds)),
-    wallMbPerSecond: median(runs.map((run) => bytes / 1e6 / run.wallSeconds)),
-    peakRssMiB: Math.max(...runs.map((run) => run.peakRssMiB)),
+    cpuMbPerSecond: median(cpu),
+    wallMbPerSecond: median(wall),
+    peakRssMiB: Math.max(...rss),
+    cpuRange: [Math.min(...cpu), Math.max(...cpu)],
+    wallRange: [Math.min(...wall), Math.max(...wall)],
+    rssRange: [Math.min(...rss), Math.max(...rss)],
   };
 }
 
@@ -83,16 +91,20 @@ try {
   const runs = {
     cli: { encrypt: [], decrypt: [], decryptToNull: [] },
     library: { encrypt: [], decrypt: [] },
+    // The library writing its file as durably as the CLI does: fsync, rename, fsync the directory.
+    libraryFsync: { encrypt: [], decrypt: [] },
   };
   for (let rep = 0; rep < RUNS; rep++) {
     runs.cli.encrypt.push(
       cli("encrypt", "-k", "local://bench", "-i", plain, "-o", join(work, "cli.kmse"), "-q"),
     );
     runs.library.encrypt.push(library("encrypt", plain, join(work, "lib.kmse")));
+    runs.libraryFsync.encrypt.push(library("encrypt", plain, join(work, "lib.kmse"), "fsync"));
     runs.cli.decrypt.push(
       cli("decrypt", "-k", "local://bench", "-i", join(work, "cli.kmse"), "-o", join(work, "cli.out"), "-q"),
     );
     runs.library.decrypt.push(library("decrypt", join(work, "lib.kmse"), join(work, "lib.out")));
+    runs.libraryFsync.decrypt.push(library("decrypt", join(work, "lib.kmse"), join(work, "lib.out"), "fsync"));
     // The same without a file to fsync: the CLI's only extra work on a file is that fsync.
     runs.cli.decryptToNull.push(
       cli("decrypt", "-k", "local://bench", "-i", join(work, "cli.kmse"), "-o", "/dev/null", "-q"),
@@ -107,6 +119,10 @@ try {
     library: {
       encrypt: summarize(runs.library.encrypt, bytes),
       decrypt: summarize(runs.library.decrypt, bytes),
+    },
+    libraryFsync: {
+      encrypt: summarize(runs.libraryFsync.encrypt, bytes),
+      decrypt: summarize(runs.libraryFsync.decrypt, bytes),
     },
   };
   rmSync(join(work, "cli.out"));
@@ -166,19 +182,25 @@ try {
 function renderCliTable(result) {
   const f = (value, digits = 0) =>
     value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  const row = (op) => {
-    const c = result.streams.cli[op];
-    const l = result.streams.library[op];
-    return `| ${op} | ${f(c.cpuMbPerSecond)} MB/s (${f(c.wallMbPerSecond)} wall) | ${f(l.cpuMbPerSecond)} MB/s (${f(l.wallMbPerSecond)} wall) | ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} | ${f(c.peakRssMiB)} MiB | ${f(l.peakRssMiB)} MiB |`;
-  };
+  const range = ([low, high], digits = 0) => `${f(low, digits)}–${f(high, digits)}`;
+  const { cli, library, libraryFsync } = result.streams;
+  const cell = (s) =>
+    `${f(s.wallMbPerSecond)} MB/s wall (${range(s.wallRange)}); ${f(s.cpuMbPerSecond)} CPU (${range(s.cpuRange)}); ${f(s.peakRssMiB)} MiB (${range(s.rssRange)})`;
+  const ratio = (c, l) => `${f(c.wallMbPerSecond / l.wallMbPerSecond, 2)} wall, ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} CPU`;
+  const row = (label, c, op) =>
+    `| ${label} | ${cell(c)} | ${ratio(c, library[op])} | ${ratio(c, libraryFsync[op])} |`;
   return [
-    `Node ${result.node}; ${result.date}${result.quick ? " (QUICK: not a result)" : ""}`,
+    `Node ${result.node}; ${result.date}; medians of ${result.runs} interleaved runs (range), peak RSS the highest${result.quick ? " (QUICK: not a result)" : ""}`,
     "",
-    `| ${result.sizeMiB} MiB file → file | CLI (\`kms-envelope\`) | library stream | ×library | CLI peak RSS | library peak RSS |`,
-    "|---|--:|--:|--:|--:|--:|",
-    row("encrypt"),
-    row("decrypt"),
-    `| decrypt -o /dev/null (CLI) | ${f(result.streams.cli.decryptToNull.cpuMbPerSecond)} MB/s (${f(result.streams.cli.decryptToNull.wallMbPerSecond)} wall) | | ${f(result.streams.cli.decryptToNull.cpuMbPerSecond / result.streams.library.decrypt.cpuMbPerSecond, 2)} | ${f(result.streams.cli.decryptToNull.peakRssMiB)} MiB | |`,
+    `| ${result.sizeMiB} MiB file → file | throughput; peak RSS | CLI ÷ library stream | CLI ÷ library stream + fsync |`,
+    "|---|--:|--:|--:|",
+    row("encrypt (CLI)", cli.encrypt, "encrypt"),
+    row("decrypt (CLI)", cli.decrypt, "decrypt"),
+    row("decrypt -o /dev/null (CLI)", cli.decryptToNull, "decrypt"),
+    `| encrypt (library stream) | ${cell(library.encrypt)} | | |`,
+    `| decrypt (library stream) | ${cell(library.decrypt)} | | |`,
+    `| encrypt (library stream + fsync) | ${cell(libraryFsync.encrypt)} | | |`,
+    `| decrypt (library stream + fsync) | ${cell(libraryFsync.decrypt)} | | |`,
     "",
     `inspect of a ${f(result.inspect.envelopeBytes / MIB)} MiB envelope: ${f(result.inspect.envelopeBytesRead)} bytes of it read.`,
     `1 KiB local-key decrypt: ${f(result.startup.decrypt1KiBMs)} ms wall; bare \`node -e 0\`: ${f(result.startup.nodeBareMs)} ms (medians of ${SMALL_RUNS}).`,
