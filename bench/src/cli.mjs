@@ -47,6 +47,9 @@ const statsFile = join(work, "stats.json");
 
 /** Runs `args` under node with the stats preload; returns the stats. */
 function measured(args, input) {
+  // Each run starts with no dirty pages left by the one before (outside the timing): otherwise a
+  // contender that fsyncs pays for writing back the previous contender's gigabyte too.
+  execFileSync("sync");
   const started = process.hrtime.bigint();
   execFileSync(process.execPath, ["--import", PRELOAD, ...args], {
     env: { ...env, BENCH_STATS_FILE: statsFile },
