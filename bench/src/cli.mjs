@@ -107,7 +107,9 @@ try {
       cli("decrypt", "-k", "local://bench", "-i", join(work, "cli.kmse"), "-o", join(work, "cli.out"), "-q"),
     );
     runs.library.decrypt.push(library("decrypt", join(work, "lib.kmse"), join(work, "lib.out")));
-    runs.libraryFsync.decrypt.push(library("decrypt", join(work, "lib.kmse"), join(work, "lib.out"), "fsync"));
+    runs.libraryFsync.decrypt.push(
+      library("decrypt", join(work, "lib.kmse"), join(work, "lib.out"), "fsync"),
+    );
     // The same without a file to fsync: the CLI's only extra work on a file is that fsync.
     runs.cli.decryptToNull.push(
       cli("decrypt", "-k", "local://bench", "-i", join(work, "cli.kmse"), "-o", "/dev/null", "-q"),
@@ -189,7 +191,8 @@ function renderCliTable(result) {
   const { cli, library, libraryFsync } = result.streams;
   const cell = (s) =>
     `${f(s.wallMbPerSecond)} MB/s wall (${range(s.wallRange)}); ${f(s.cpuMbPerSecond)} CPU (${range(s.cpuRange)}); ${f(s.peakRssMiB)} MiB (${range(s.rssRange)})`;
-  const ratio = (c, l) => `${f(c.wallMbPerSecond / l.wallMbPerSecond, 2)} wall, ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} CPU`;
+  const ratio = (c, l) =>
+    `${f(c.wallMbPerSecond / l.wallMbPerSecond, 2)} wall, ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} CPU`;
   const row = (label, c, op) =>
     `| ${label} | ${cell(c)} | ${ratio(c, library[op])} | ${ratio(c, libraryFsync[op])} |`;
   return [
