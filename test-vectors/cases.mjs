@@ -594,6 +594,13 @@ export const NEGATIVE_CASES = [
     { limits: { maxPlaintextBytes: 20 } },
   ),
   n(
+    "limit-plaintext-size-one-below",
+    "decrypt with a maximum plaintext size one byte below the envelope's 40 (exactly 40 is allowed)",
+    { kind: "none" },
+    "LIMIT_EXCEEDED",
+    { limits: { maxPlaintextBytes: 39 } },
+  ),
+  n(
     "limit-context-bytes",
     "decrypt with a maximum context size below the envelope's",
     { kind: "none" },
