@@ -2,6 +2,7 @@
 # The README's two commands land here:
 #   npm run demo   install, build, and a real encrypt → inspect → decrypt round trip with the CLI
 #   npm test       install, lint, build, type-check and every test
+#   npm run emulators -- [options]   install, build, and run kms-envelope-emulators
 # Needs only Node (≥ 20) and npm: pnpm is installed into .tools/ on first use,
 # and Node 24 LTS comes from the npm registry as a pinned devDependency.
 set -euo pipefail
@@ -69,8 +70,15 @@ case "${1:-}" in
     "$PNPM" exec node scripts/check-packages.mjs || status=$?
     exit "$status"
     ;;
+  emulators)
+    install
+    echo "› building the emulators and the config example" >&2
+    "$PNPM" exec turbo run build --filter=@kms-envelope/emulators --filter=@kms-envelope/config... --output-logs=errors-only >&2
+    shift
+    exec "$PNPM" exec node packages/emulators/dist/bin/kms-envelope-emulators.js "$@"
+    ;;
   *)
-    echo "usage: scripts/run.sh demo|test" >&2
+    echo "usage: scripts/run.sh demo|test|emulators [emulators options]" >&2
     exit 2
     ;;
 esac

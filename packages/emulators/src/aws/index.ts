@@ -9,6 +9,7 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { persistStore } from "../state-file.js";
 import { type EmulatedKeySpec, KeyStore } from "./key-store.js";
 import { KmsError, kmsError } from "./kms-error.js";
 import { keyMetadata, OPERATIONS } from "./operations.js";
@@ -30,7 +31,32 @@ export interface AwsKmsEmulatorOptions {
   account?: string | undefined;
   /** The region `client()` and `createKey()` use when given none (default us-east-1). */
   region?: string | undefined;
+  /** Static credentials allowed every operation (default: a fixed access key id with a random secret). */
+  credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /**
+   * Keys and aliases are loaded from this JSON file when it exists and saved
+   * to it after every change, so they survive a restart. It holds key
+   * material in clear (0600): development only.
+   */
+  stateFile?: string | undefined;
+  /**
+   * Let in any well-formed SigV4-signed request, whatever its access key
+   * (unknown keys' signatures cannot be checked): for the emulators command,
+   * so SDK clients with any static credentials can talk to it. Off in tests.
+   */
+  acceptAnyCredentials?: boolean | undefined;
 }
+
+/** Operations that change no state: everything else is followed by a save to the state file. */
+const READ_ONLY = new Set([
+  "DescribeKey",
+  "Encrypt",
+  "Decrypt",
+  "ReEncrypt",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GetPublicKey",
+]);
 
 export interface EmulatorClientOptions {
   region?: string | undefined;
@@ -116,6 +142,7 @@ const JSON_TYPE = "application/x-amz-json-1.1";
 export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): Promise<AwsKmsEmulator> {
   const region = options.region ?? "us-east-1";
   const store = new KeyStore(options.account ?? "111122223333");
+  const save = persistStore(store, options.stateFile, "aws-kms");
   const faults = createFaultController();
   const calls = createCallCounter();
   const injected: InjectedError[] = [];
@@ -123,7 +150,10 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
     operation: string;
     transform: (output: Record<string, unknown>) => Record<string, unknown>;
   }[] = [];
-  const root: EmulatorPrincipal = { accessKeyId: "AKIDKMSEMULATOR00000", secretAccessKey: randomUUID() };
+  const root: EmulatorPrincipal = options.credentials ?? {
+    accessKeyId: "AKIDKMSEMULATOR00000",
+    secretAccessKey: randomUUID(),
+  };
   // Also the well-known pair a provider's `insecureTestCredentials: true` sends (aws-kms's
   // AWS_INSECURE_TEST_CREDENTIALS), so a config file can point at the emulator without secrets.
   const principals = new Map<string, EmulatorPrincipal>([
@@ -147,6 +177,7 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
       request.headers,
       body,
       principals,
+      options.acceptAnyCredentials === true,
     );
     const fault = faults.take(operation);
     if (fault?.kind === "reset") {
@@ -199,6 +230,7 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
       );
     }
     let output = handler(store, requestRegion, input);
+    if (!READ_ONLY.has(operation)) save();
     const tamperIndex = tampers.findIndex((tamper) => tamper.operation === operation);
     if (tamperIndex !== -1) output = tampers.splice(tamperIndex, 1)[0]!.transform(output);
     send(response, 200, output);
@@ -261,8 +293,9 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
         multiRegion: keyOptions.multiRegion,
         description: keyOptions.description,
       });
+      if (keyOptions.alias !== undefined) store.createAlias(keyRegion, keyOptions.alias, key);
+      save();
       if (keyOptions.alias === undefined) return { keyId: key.id, arn: key.arn, region: keyRegion };
-      store.createAlias(keyRegion, keyOptions.alias, key);
       return {
         keyId: key.id,
         arn: key.arn,

@@ -1,4 +1,12 @@
-import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from "node:crypto";
+import { b64, unb64 } from "../state-file.js";
 import { kmsError } from "./kms-error.js";
 
 export type EmulatedKeySpec = "SYMMETRIC_DEFAULT" | "RSA_2048" | "RSA_3072" | "RSA_4096";
@@ -98,6 +106,7 @@ export class KeyStore {
     description: string,
     material: KeyMaterial,
     primaryRegion: string,
+    created = new Date(),
   ): EmulatedKey {
     const key: EmulatedKey = {
       id,
@@ -105,7 +114,7 @@ export class KeyStore {
       region,
       spec,
       multiRegion,
-      created: new Date(),
+      created,
       description,
       material,
       state: "Enabled",
@@ -118,6 +127,77 @@ export class KeyStore {
     }
     regional.set(id, key);
     return key;
+  }
+
+  /** The whole state as JSON-safe data (key material included), for a state file. */
+  snapshot(): AwsKeyStoreState {
+    const keys: AwsKeyStoreState["keys"] = [];
+    for (const regional of this.keys.values()) {
+      for (const key of regional.values()) {
+        keys.push({
+          id: key.id,
+          region: key.region,
+          spec: key.spec,
+          multiRegion: key.multiRegion,
+          created: key.created.toISOString(),
+          description: key.description,
+          state: key.state,
+          primaryRegion: key.primaryRegion,
+          ...(key.deletionDate === undefined ? {} : { deletionDate: key.deletionDate.toISOString() }),
+          ...(key.pendingWindowInDays === undefined ? {} : { pendingWindowInDays: key.pendingWindowInDays }),
+          ...(key.material.secret === undefined ? {} : { secret: b64(key.material.secret) }),
+          ...(key.material.privateKey === undefined
+            ? {}
+            : { privateKey: b64(key.material.privateKey.export({ type: "pkcs8", format: "der" })) }),
+        });
+      }
+    }
+    const aliases: AwsKeyStoreState["aliases"] = [];
+    for (const [region, regional] of this.aliases) {
+      for (const [name, keyId] of regional) aliases.push({ region, name, keyId });
+    }
+    return { account: this.account, keys, aliases };
+  }
+
+  /** Puts back what `snapshot` saved (into an empty store of the same account). */
+  restore(state: AwsKeyStoreState): void {
+    if (state.account !== this.account) {
+      throw new Error(`the saved state is for account ${state.account}, not ${this.account}`);
+    }
+    for (const saved of state.keys) {
+      const privateKey =
+        saved.privateKey === undefined
+          ? undefined
+          : createPrivateKey({ key: unb64(saved.privateKey), format: "der", type: "pkcs8" });
+      const material: KeyMaterial =
+        privateKey === undefined
+          ? { secret: unb64(saved.secret ?? "") }
+          : {
+              privateKey,
+              publicKeyDer: createPublicKeyDer(privateKey),
+            };
+      const key = this.insert(
+        saved.region,
+        saved.id,
+        saved.spec,
+        saved.multiRegion,
+        saved.description,
+        material,
+        saved.primaryRegion,
+        new Date(saved.created),
+      );
+      key.state = saved.state;
+      if (saved.deletionDate !== undefined) key.deletionDate = new Date(saved.deletionDate);
+      if (saved.pendingWindowInDays !== undefined) key.pendingWindowInDays = saved.pendingWindowInDays;
+    }
+    for (const alias of state.aliases) {
+      let regional = this.aliases.get(alias.region);
+      if (regional === undefined) {
+        regional = new Map();
+        this.aliases.set(alias.region, regional);
+      }
+      regional.set(alias.name, alias.keyId);
+    }
   }
 
   /** Every copy of a multi-Region key, primary first. */
@@ -193,6 +273,30 @@ export class KeyStore {
     }
     return key;
   }
+}
+
+/** What a state file holds for the AWS emulator. */
+export interface AwsKeyStoreState {
+  account: string;
+  keys: {
+    id: string;
+    region: string;
+    spec: EmulatedKeySpec;
+    multiRegion: boolean;
+    created: string;
+    description: string;
+    state: EmulatedKeyState;
+    primaryRegion: string;
+    deletionDate?: string;
+    pendingWindowInDays?: number;
+    secret?: string;
+    privateKey?: string;
+  }[];
+  aliases: { region: string; name: string; keyId: string }[];
+}
+
+function createPublicKeyDer(privateKey: KeyObject): Buffer {
+  return createPublicKey(privateKey).export({ type: "spki", format: "der" });
 }
 
 function generateMaterial(spec: EmulatedKeySpec): KeyMaterial {

@@ -2,15 +2,18 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@azure/keyvault-keys";
-import { generate } from "selfsigned";
 import {
   type CallCounter,
   createCallCounter,
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { persistStore } from "../state-file.js";
+import { createEmulatorCertificate } from "./certificate.js";
 import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
-import { type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
+import { ALL_KEY_PERMISSIONS, type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
+
+export { createEmulatorCertificate, type EmulatorCertificate } from "./certificate.js";
 
 export type { EmulatedKeyType, KeyOperation, KeyPermission };
 
@@ -27,6 +30,20 @@ export interface AzureKeyVaultEmulatorOptions {
   host?: "127.0.0.1" | "localhost" | undefined;
   /** Resource named in the bearer challenge: "https://vault.azure.net" (default) or "https://managedhsm.azure.net". */
   resource?: string | undefined;
+  /** The TLS key and certificate (PEM); a fresh self-signed pair valid 7 days when absent. */
+  tls?: { readonly key: string; readonly cert: string } | undefined;
+  /**
+   * Any bearer token grants every key permission: for the emulators command,
+   * so a client with any credential that yields a token can talk to it. Off in tests.
+   */
+  acceptAnyToken?: boolean | undefined;
+  /**
+   * Keys (and deleted keys) are loaded from this JSON file when it exists and
+   * saved to it after every change, so they survive a restart: use a fixed
+   * `port`, since key ids carry it. It holds key material in clear (0600):
+   * development only.
+   */
+  stateFile?: string | undefined;
 }
 
 export interface EmulatorKeyOptions {
@@ -79,18 +96,6 @@ export interface AzureKeyVaultEmulator {
   close(): Promise<void>;
 }
 
-const ALL_PERMISSIONS: readonly KeyPermission[] = [
-  "get",
-  "list",
-  "create",
-  "update",
-  "delete",
-  "rotate",
-  "purge",
-  "wrapKey",
-  "unwrapKey",
-];
-
 /**
  * Starts a loopback HTTPS server speaking the Key Vault keys REST API
  * (api-version 7.4+), with a certificate generated at start, the bearer
@@ -101,25 +106,10 @@ export async function startAzureKeyVaultEmulator(
   options: AzureKeyVaultEmulatorOptions = {},
 ): Promise<AzureKeyVaultEmulator> {
   const host = options.host ?? "127.0.0.1";
-  const pems = await generate([{ name: "commonName", value: "kms-envelope Key Vault emulator" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notAfterDate: new Date(Date.now() + 7 * 86_400_000),
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-      { name: "extKeyUsage", serverAuth: true },
-      {
-        name: "subjectAltName",
-        altNames: [
-          { type: 2, value: "localhost" },
-          { type: 7, ip: "127.0.0.1" },
-          { type: 7, ip: "::1" },
-        ],
-      },
-    ],
-  });
+  const pems =
+    options.tls === undefined
+      ? await createEmulatorCertificate()
+      : { private: options.tls.key, cert: options.tls.cert };
 
   const tokens = new Map<string, ReadonlySet<KeyPermission>>();
   const faults = createFaultController();
@@ -128,6 +118,8 @@ export async function startAzureKeyVaultEmulator(
   // Kids carry the vault URL, which carries the port: the real store replaces this one once listening.
   const state = {
     store: new KeyStore(""),
+    onChange: undefined as (() => void) | undefined,
+    acceptAnyToken: options.acceptAnyToken === true,
     faults,
     calls,
     tokens,
@@ -150,7 +142,9 @@ export async function startAzureKeyVaultEmulator(
   }
   const vaultUrl = `https://${host}:${port}`;
   const store = new KeyStore(vaultUrl);
+  const save = persistStore(store, options.stateFile, "azure-keyvault");
   state.store = store;
+  state.onChange = save;
 
   const expectedScope = `${resource}/.default`;
   function credentialWith(permissions: readonly KeyPermission[]): TokenCredential {
@@ -168,10 +162,10 @@ export async function startAzureKeyVaultEmulator(
       },
     };
   }
-  const credential = credentialWith(ALL_PERMISSIONS);
+  const credential = credentialWith(ALL_KEY_PERMISSIONS);
   // The well-known token azure-keyvault's `insecureTestCredentials: true` presents
   // (AZURE_INSECURE_TEST_TOKEN), so a config file can point at the emulator without secrets.
-  tokens.set(INSECURE_TEST_TOKEN, new Set(ALL_PERMISSIONS));
+  tokens.set(INSECURE_TEST_TOKEN, new Set(ALL_KEY_PERMISSIONS));
 
   function clientOptions(overrides: CryptographyClientOptions = {}): CryptographyClientOptions {
     return {
@@ -198,6 +192,7 @@ export async function startAzureKeyVaultEmulator(
         keyOps: keyOptions.keyOps,
         enabled: keyOptions.enabled,
       });
+      save();
       const id = `${vaultUrl}/keys/${name}`;
       return { name, version: version.version, kid: `${id}/${version.version}`, id };
     },

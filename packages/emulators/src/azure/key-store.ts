@@ -2,12 +2,15 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   privateDecrypt,
   publicEncrypt,
   randomBytes,
 } from "node:crypto";
+import { b64, unb64 } from "../state-file.js";
 import { KeyVaultHttpError } from "./http-error.js";
 
 /** Key types the emulator creates; `oct-HSM` is a Managed HSM AES key (A256KW). */
@@ -64,6 +67,65 @@ export interface UpdateKeyParameters {
   readonly tags?: Record<string, string> | undefined;
 }
 
+/** One key version as a state file holds it. */
+interface SavedVersion {
+  version: string;
+  kty: EmulatedKeyType;
+  keyOps: KeyOperation[];
+  enabled: boolean;
+  nbf?: number;
+  exp?: number;
+  created: number;
+  updated: number;
+  tags: Record<string, string>;
+  secret?: string;
+  privateKey?: string;
+}
+
+/** What a state file holds for the Key Vault emulator. */
+export interface AzureKeyStoreState {
+  keys: { name: string; versions: SavedVersion[] }[];
+  deleted: { name: string; versions: SavedVersion[]; deletedDate: number }[];
+}
+
+function saveVersion(key: KeyVersion): SavedVersion {
+  return {
+    version: key.version,
+    kty: key.kty,
+    keyOps: [...key.keyOps],
+    enabled: key.enabled,
+    ...(key.nbf === undefined ? {} : { nbf: key.nbf }),
+    ...(key.exp === undefined ? {} : { exp: key.exp }),
+    created: key.created,
+    updated: key.updated,
+    tags: { ...key.tags },
+    ...(key.secret === undefined ? {} : { secret: b64(key.secret) }),
+    ...(key.privateKey === undefined
+      ? {}
+      : { privateKey: b64(key.privateKey.export({ type: "pkcs8", format: "der" })) }),
+  };
+}
+
+function loadVersion(saved: SavedVersion): KeyVersion {
+  const privateKey =
+    saved.privateKey === undefined
+      ? undefined
+      : createPrivateKey({ key: unb64(saved.privateKey), format: "der", type: "pkcs8" });
+  return {
+    version: saved.version,
+    kty: saved.kty,
+    keyOps: [...saved.keyOps],
+    enabled: saved.enabled,
+    ...(saved.nbf === undefined ? {} : { nbf: saved.nbf }),
+    ...(saved.exp === undefined ? {} : { exp: saved.exp }),
+    created: saved.created,
+    updated: saved.updated,
+    tags: { ...saved.tags },
+    ...(saved.secret === undefined ? {} : { secret: unb64(saved.secret) }),
+    ...(privateKey === undefined ? {} : { privateKey, publicKey: createPublicKey(privateKey) }),
+  };
+}
+
 const KEY_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const RSA_SIZES = new Set([2048, 3072, 4096]);
 
@@ -75,6 +137,35 @@ export class KeyStore {
   private readonly deleted = new Map<string, DeletedKey>();
 
   constructor(readonly vaultUrl: string) {}
+
+  /** The whole state as JSON-safe data (key material included), for a state file. */
+  snapshot(): AzureKeyStoreState {
+    return {
+      // Each under the name as created; the maps are keyed by its lower case.
+      keys: [...this.keys.values()].map((key) => ({
+        name: key.name,
+        versions: key.versions.map(saveVersion),
+      })),
+      deleted: [...this.deleted.values()].map((entry) => ({
+        name: entry.key.name,
+        versions: entry.key.versions.map(saveVersion),
+        deletedDate: entry.deletedDate,
+      })),
+    };
+  }
+
+  /** Puts back what `snapshot` saved (into an empty store). */
+  restore(state: AzureKeyStoreState): void {
+    for (const key of state.keys) {
+      this.keys.set(key.name.toLowerCase(), { name: key.name, versions: key.versions.map(loadVersion) });
+    }
+    for (const entry of state.deleted) {
+      this.deleted.set(entry.name.toLowerCase(), {
+        key: { name: entry.name, versions: entry.versions.map(loadVersion) },
+        deletedDate: entry.deletedDate,
+      });
+    }
+  }
 
   kid(name: string, version: string): string {
     return `${this.vaultUrl}/keys/${this.keys.get(name.toLowerCase())?.name ?? name}/${version}`;

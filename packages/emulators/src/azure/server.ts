@@ -33,7 +33,27 @@ export interface ServerState {
   readonly tokens: Map<string, ReadonlySet<KeyPermission>>;
   readonly tenantId: string;
   readonly resource: string;
+  /** Any bearer token grants every permission (the emulators command). */
+  readonly acceptAnyToken?: boolean | undefined;
+  /** Called after every request that changed state (for the state file). */
+  onChange?: (() => void) | undefined;
 }
+
+export const ALL_KEY_PERMISSIONS: readonly KeyPermission[] = [
+  "get",
+  "list",
+  "create",
+  "update",
+  "delete",
+  "rotate",
+  "purge",
+  "wrapKey",
+  "unwrapKey",
+];
+const EVERY_PERMISSION: ReadonlySet<KeyPermission> = new Set(ALL_KEY_PERMISSIONS);
+
+/** Operations that change state. */
+const CHANGES = new Set(["CreateKey", "RotateKey", "UpdateKey", "DeleteKey", "PurgeDeletedKey"]);
 
 interface Route {
   readonly operation: string;
@@ -82,7 +102,10 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     throw new KeyVaultHttpError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
   }
   const permissions = /^Bearer (.+)$/.exec(auth)?.[1];
-  const granted = permissions === undefined ? undefined : state.tokens.get(permissions);
+  const granted =
+    permissions === undefined
+      ? undefined
+      : (state.tokens.get(permissions) ?? (state.acceptAnyToken === true ? EVERY_PERMISSION : undefined));
   if (granted === undefined) {
     res.setHeader("WWW-Authenticate", challenge);
     throw new KeyVaultHttpError(401, "Unauthorized", "AKV10032: Invalid issuer or token.");
@@ -119,7 +142,9 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     );
   }
   state.calls.record(route.operation);
-  send(res, route.operation === "PurgeDeletedKey" ? 204 : 200, route.handle(body));
+  const result = route.handle(body);
+  if (CHANGES.has(route.operation)) state.onChange?.();
+  send(res, route.operation === "PurgeDeletedKey" ? 204 : 200, result);
 }
 
 function resolve(state: ServerState, method: string, pathname: string): Route {

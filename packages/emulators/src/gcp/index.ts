@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type CallCounter, createCallCounter } from "../faults.js";
+import { persistStore } from "../state-file.js";
 import {
   createEmulatorClient,
   type EmulatorClientOptions,
@@ -22,6 +23,12 @@ export type { DenyRule, EmulatorClientOptions, GcpFault, GcpFaultController, Gcp
 export interface StartGcpKmsEmulatorOptions {
   /** Loopback port for both gRPC and REST; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * Key rings, keys and versions are loaded from this JSON file when it
+   * exists and saved to it after every change, so they survive a restart.
+   * It holds key material in clear (0600): development only.
+   */
+  stateFile?: string | undefined;
 }
 
 export interface CreateKeyOptions {
@@ -78,10 +85,11 @@ export interface GcpKmsEmulator {
 export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = {}): Promise<GcpKmsEmulator> {
   const definition = loadKmsProtos();
   const store = createKeyStore();
+  const save = persistStore(store, options.stateFile, "gcp-kms");
   const faults = createGcpFaultController();
   const calls = createCallCounter();
   const denied: DenyRule[] = [];
-  const kms = createKmsService({ store, faults, calls, denied });
+  const kms = createKmsService({ store, faults, calls, denied, onChange: save });
   const rest = createRestServer(definition, kms);
   let dropGrpc = () => {};
   const grpc = await startGrpcServer(definition, kms, () => dropGrpc());
@@ -117,6 +125,7 @@ export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = 
         purpose,
         algorithm,
       );
+      save();
       return {
         name: key.name,
         versionName: key.versions[0]!.name,
@@ -127,10 +136,12 @@ export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = 
     rotateKey(keyName) {
       const version = store.createVersion(keyName);
       store.setPrimary(keyName, version.name.slice(version.name.lastIndexOf("/") + 1));
+      save();
       return version.name;
     },
     setVersionState(versionName, state) {
       store.setState(versionName, state);
+      save();
     },
     deny(rule = {}) {
       denied.push(rule);

@@ -1,12 +1,14 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createPrivateKey,
   constants as cryptoConstants,
   generateKeyPairSync,
   type KeyObject,
   privateDecrypt,
   randomBytes,
 } from "node:crypto";
+import { b64, unb64 } from "../state-file.js";
 import { KmsStatusError } from "./status.js";
 
 export type Purpose = "ENCRYPT_DECRYPT" | "ASYMMETRIC_DECRYPT";
@@ -64,6 +66,30 @@ const HEADER_LENGTH = CIPHERTEXT_MAGIC.length + 8 + 4;
 const NONCE_LENGTH = 12;
 const GCM_TAG_LENGTH = 16;
 
+/** What a state file holds for the Cloud KMS emulator. */
+export interface GcpKeyStoreState {
+  keyRings: { name: string; createTime: Timestamp }[];
+  keys: {
+    name: string;
+    purpose: Purpose;
+    algorithm: string;
+    createTime: Timestamp;
+    labels: Record<string, string>;
+    tag: string;
+    primary: string | undefined;
+    versions: {
+      name: string;
+      algorithm: string;
+      state: VersionState;
+      createTime: Timestamp;
+      destroyTime?: Timestamp;
+      secret?: string;
+      privateKey?: string;
+      publicPem?: string;
+    }[];
+  }[];
+}
+
 export function now(): Timestamp {
   const ms = Date.now();
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
@@ -76,6 +102,69 @@ export function createKeyStore() {
   const store = {
     keyRings,
     keys,
+
+    /** The whole state as JSON-safe data (key material included), for a state file. */
+    snapshot(): GcpKeyStoreState {
+      return {
+        keyRings: [...keyRings].map(([name, createTime]) => ({ name, createTime })),
+        keys: [...keys.values()].map((key) => ({
+          name: key.name,
+          purpose: key.purpose,
+          algorithm: key.algorithm,
+          createTime: key.createTime,
+          labels: key.labels,
+          tag: b64(key.tag),
+          primary: key.primary?.name,
+          versions: key.versions.map((version) => ({
+            name: version.name,
+            algorithm: version.algorithm,
+            state: version.state,
+            createTime: version.createTime,
+            ...(version.destroyTime === undefined ? {} : { destroyTime: version.destroyTime }),
+            ...(version.secret === undefined ? {} : { secret: b64(version.secret) }),
+            ...(version.privateKey === undefined
+              ? {}
+              : { privateKey: b64(version.privateKey.export({ type: "pkcs8", format: "der" })) }),
+            ...(version.publicPem === undefined ? {} : { publicPem: version.publicPem }),
+          })),
+        })),
+      };
+    },
+
+    /** Puts back what `snapshot` saved (into an empty store). */
+    restore(state: GcpKeyStoreState): void {
+      for (const ring of state.keyRings) keyRings.set(ring.name, ring.createTime);
+      for (const saved of state.keys) {
+        const versions: VersionRecord[] = saved.versions.map((version) => ({
+          name: version.name,
+          algorithm: version.algorithm,
+          state: version.state,
+          createTime: version.createTime,
+          ...(version.destroyTime === undefined ? {} : { destroyTime: version.destroyTime }),
+          ...(version.secret === undefined ? {} : { secret: unb64(version.secret) }),
+          ...(version.privateKey === undefined
+            ? {}
+            : {
+                privateKey: createPrivateKey({
+                  key: unb64(version.privateKey),
+                  format: "der",
+                  type: "pkcs8",
+                }),
+              }),
+          ...(version.publicPem === undefined ? {} : { publicPem: version.publicPem }),
+        }));
+        keys.set(saved.name, {
+          name: saved.name,
+          purpose: saved.purpose,
+          algorithm: saved.algorithm,
+          createTime: saved.createTime,
+          labels: saved.labels,
+          tag: unb64(saved.tag),
+          versions,
+          primary: versions.find((version) => version.name === saved.primary),
+        });
+      }
+    },
 
     createKeyRing(parent: string, keyRingId: string): string {
       if (!KEY_RING_PARENT.test(parent)) throw invalid(`Invalid parent: ${parent}`);

@@ -59,7 +59,20 @@ export interface KmsServiceOptions {
   readonly faults: GcpFaultController;
   readonly calls: CallCounter;
   readonly denied: DenyRule[];
+  /** Called after every RPC that changed state (for the state file). */
+  readonly onChange?: (() => void) | undefined;
 }
+
+/** RPCs that change no state. */
+const READ_ONLY = new Set([
+  "GetKeyRing",
+  "GetCryptoKey",
+  "GetCryptoKeyVersion",
+  "GetPublicKey",
+  "Encrypt",
+  "Decrypt",
+  "AsymmetricDecrypt",
+]);
 
 export function createKmsService(options: KmsServiceOptions) {
   const { store, faults, calls, denied } = options;
@@ -226,7 +239,9 @@ export function createKmsService(options: KmsServiceOptions) {
           break;
       }
       checkPermission(method, request);
-      return handler(request, fault);
+      const response = handler(request, fault);
+      if (!READ_ONLY.has(method)) options.onChange?.();
+      return response;
     },
   };
 }

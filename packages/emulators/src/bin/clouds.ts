@@ -1,0 +1,134 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Seeds } from "./seeds.js";
+
+/** One emulator the command runs, as the printed profile needs it. */
+export interface RunningCloud {
+  /** The command-line name: aws, gcp, azure. */
+  readonly name: string;
+  /** The key URI scheme its keys use. */
+  readonly scheme: string;
+  readonly port: number;
+  /** Where it listens, for the log line. */
+  readonly endpoint: string;
+  /** Key URIs of the seeded keys. */
+  readonly keys: readonly string[];
+  /** The config file's provider settings for its scheme. */
+  readonly settings: Readonly<Record<string, string | boolean>>;
+  close(): Promise<void>;
+}
+
+export interface CloudStartOptions {
+  readonly stateDir: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly seeds: Seeds;
+}
+
+export type CloudStarter = (options: CloudStartOptions) => Promise<RunningCloud>;
+
+/**
+ * Each cloud's starter, loaded on demand so only the chosen clouds' SDKs are
+ * imported. Another emulator (Vault transit, say) joins by adding an entry
+ * here and its port to DEFAULT_PORTS.
+ */
+export const CLOUDS: Readonly<Record<string, CloudStarter>> = {
+  aws: startAws,
+  gcp: startGcp,
+  azure: startAzure,
+};
+
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = { aws: 7701, gcp: 7702, azure: 7703 };
+
+async function startAws({ stateDir, port, seeds }: CloudStartOptions): Promise<RunningCloud> {
+  const { startAwsKmsEmulator } = await import("../aws/index.js");
+  const emulator = await startAwsKmsEmulator({
+    port,
+    stateFile: join(stateDir, "aws-kms.json"),
+    acceptAnyCredentials: true,
+  });
+  const keys = (seeds.aws ?? []).map((seed) => {
+    const region = seed.region ?? emulator.region;
+    let arn: string;
+    try {
+      arn = String(emulator.describeKey(seed.alias, region).Arn);
+    } catch {
+      arn = emulator.createKey({ alias: seed.alias, region, keySpec: seed.keySpec }).arn;
+    }
+    return `aws-kms://${arn}`;
+  });
+  return {
+    name: "aws",
+    scheme: "aws-kms",
+    port: Number(new URL(emulator.endpoint).port),
+    endpoint: emulator.endpoint,
+    keys,
+    settings: { endpoint: emulator.endpoint, insecureTestCredentials: true },
+    close: () => emulator.close(),
+  };
+}
+
+async function startGcp({ stateDir, port, seeds }: CloudStartOptions): Promise<RunningCloud> {
+  const { startGcpKmsEmulator, KmsStatusError } = await import("../gcp/index.js");
+  const emulator = await startGcpKmsEmulator({ port, stateFile: join(stateDir, "gcp-kms.json") });
+  const keys = (seeds.gcp ?? []).map((seed) => {
+    const location = seed.location ?? "global";
+    const name = `projects/${seed.project}/locations/${location}/keyRings/${seed.keyRing}/cryptoKeys/${seed.id}`;
+    try {
+      emulator.createKey({ project: seed.project, location, keyRing: seed.keyRing, id: seed.id });
+    } catch (error) {
+      if (!(error instanceof KmsStatusError && error.status === "ALREADY_EXISTS")) throw error;
+    }
+    return `gcp-kms://${name}`;
+  });
+  const endpoint = `http://127.0.0.1:${emulator.port}`;
+  return {
+    name: "gcp",
+    scheme: "gcp-kms",
+    port: emulator.port,
+    endpoint,
+    keys,
+    settings: { endpoint, insecureTestCredentials: true },
+    close: () => emulator.close(),
+  };
+}
+
+async function startAzure({ stateDir, port, seeds }: CloudStartOptions): Promise<RunningCloud> {
+  const { startAzureKeyVaultEmulator, createEmulatorCertificate } = await import("../azure/index.js");
+  // The certificate lives in the state directory, so a printed CA file stays valid across restarts.
+  const certFile = join(stateDir, "azure-ca.pem");
+  const keyFile = join(stateDir, "azure-tls-key.pem");
+  if (!existsSync(certFile) || !existsSync(keyFile)) {
+    const pems = await createEmulatorCertificate({ days: 365 });
+    writeFileSync(keyFile, pems.private, { mode: 0o600 });
+    writeFileSync(certFile, pems.cert);
+  }
+  const emulator = await startAzureKeyVaultEmulator({
+    port,
+    tls: { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8") },
+    stateFile: join(stateDir, "azure-keyvault.json"),
+    acceptAnyToken: true,
+  });
+  const client = emulator.client();
+  const keys: string[] = [];
+  for (const seed of seeds.azure ?? []) {
+    const exists = await client.getKey(seed.name).then(
+      () => true,
+      (error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return false;
+        throw error;
+      },
+    );
+    if (!exists) await emulator.createKey(seed.name, { kty: seed.kty ?? "RSA" });
+    keys.push(`azure-keyvault://${new URL(emulator.vaultUrl).host}/keys/${seed.name}`);
+  }
+  return {
+    name: "azure",
+    scheme: "azure-keyvault",
+    port: Number(new URL(emulator.vaultUrl).port),
+    endpoint: emulator.vaultUrl,
+    keys,
+    settings: { caFile: certFile, insecureTestCredentials: true },
+    close: () => emulator.close(),
+  };
+}
