@@ -1,4 +1,4 @@
-export type { AuditRecord } from "./audit-log.js";
+export type { AuditLogContents, AuditRecord } from "./audit-log.js";
 export {
   DEFAULT_DELETION_WAITING_DAYS,
   defaultKeystorePath,

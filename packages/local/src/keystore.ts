@@ -4,8 +4,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
 import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapAad, wrapDek } from "./aes-key-wrap.js";
-import { type AuditRecord, appendAudit } from "./audit-log.js";
-import { fileVersion, withFileLock, writeFileAtomic } from "./keystore-file.js";
+import { type AuditLogContents, type AuditRecord, appendAudit, readAuditLog } from "./audit-log.js";
+import { type FileLockOptions, withFileLock } from "./file-lock.js";
+import { fileVersion, removeOrphanedTemporaries, writeFileAtomic } from "./keystore-file.js";
 import { LOCAL_PROVIDER } from "./local-kek.js";
 
 export type KeyState = "enabled" | "disabled" | "pending-deletion";
@@ -50,6 +51,8 @@ export interface KeystoreOptions {
   path?: string | undefined;
   /** Clock for deletion dates (tests). */
   now?: (() => Date) | undefined;
+  /** Lock tuning: how long to wait, the lease, when an unreadable lock file is stale. */
+  lock?: FileLockOptions | undefined;
 }
 
 export const DEFAULT_DELETION_WAITING_DAYS = 30;
@@ -77,11 +80,54 @@ export interface Keystore {
   cancelDeletion(name: string): KeyInfo;
   /** A KEK backed by this keystore's key `name` (state is re-read when the file changes). */
   kek(name: string): KeyEncryptionKey;
-  /** The audit log's records, oldest first. */
+  /** The audit log's records, oldest first; damaged lines are skipped (see `readAudit`). */
   audit(): AuditRecord[];
+  /** The audit log's records and the line numbers of damaged lines it skipped. */
+  readAudit(): AuditLogContents;
 }
 
-export function openKeystore(options: KeystoreOptions = {}): Keystore {
+/** The one rule for key names; anything else (a non-string included) is `INVALID_ARGUMENT`. */
+function checkName(name: unknown): string {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 140)) : typeof name;
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      `keystore: ${shown} is not a valid key name (1–128 of A–Z a–z 0–9 . _ -, starting with a letter or digit)`,
+    );
+  }
+  return name;
+}
+
+function checkOptions(options: unknown): KeystoreOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore takes an options object");
+  }
+  const { path, now, lock } = options as KeystoreOptions;
+  if (path !== undefined && (typeof path !== "string" || path.length === 0)) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: path must be a non-empty string");
+  }
+  if (now !== undefined && typeof now !== "function") {
+    throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: now must be a function returning a Date");
+  }
+  if (lock !== undefined) {
+    if (typeof lock !== "object" || lock === null) {
+      throw new EnvelopeError("INVALID_ARGUMENT", "openKeystore: lock must be an object");
+    }
+    for (const [field, value] of Object.entries(lock)) {
+      if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
+        throw new EnvelopeError(
+          "INVALID_ARGUMENT",
+          `openKeystore: lock.${field} must be a positive number of ms`,
+        );
+      }
+    }
+  }
+  return options as KeystoreOptions;
+}
+
+export function openKeystore(given?: KeystoreOptions): Keystore {
+  const options = checkOptions(given);
   const path = options.path ?? defaultKeystorePath();
   const auditLogPath = path.replace(/\.json$/, "") + ".audit.jsonl";
   const now = options.now ?? (() => new Date());
@@ -90,17 +136,42 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
   const record = (operation: string, key: string, outcome: "ok" | "error", version?: number, code?: string) =>
     appendAudit(auditLogPath, { time: now().toISOString(), operation, key, version, outcome, code });
 
+  /**
+   * Records a failure, then throws it. If the record cannot be written either,
+   * the failure becomes `KEYSTORE_ERROR` (with the original as `cause`): every
+   * audit-log failure on every path is `KEYSTORE_ERROR`.
+   */
+  function fail(operation: string, key: string, error: unknown, version?: number): never {
+    const failure = isEnvelopeError(error)
+      ? error
+      : new EnvelopeError("KEYSTORE_ERROR", `keystore: ${operation} failed`, { cause: error });
+    try {
+      record(operation, key, "error", version, failure.code);
+    } catch (auditError) {
+      throw new EnvelopeError("KEYSTORE_ERROR", (auditError as Error).message, { cause: failure });
+    }
+    throw failure;
+  }
+
   function read(): KeystoreData {
     const version = fileVersion(path);
     if (cache !== undefined && cache.version === version) return cache.data;
     let data: KeystoreData = { format: "kms-envelope-keystore", version: 1, keys: {} };
     if (version !== undefined) {
+      let text: string;
       try {
-        data = JSON.parse(readFileSync(path, "utf8")) as KeystoreData;
+        text = readFileSync(path, "utf8");
       } catch (error) {
-        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not a readable keystore`, {
-          cause: error,
-        });
+        throw new EnvelopeError(
+          "KEYSTORE_ERROR",
+          `keystore: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        );
+      }
+      try {
+        data = JSON.parse(text) as KeystoreData;
+      } catch {
+        // No cause and no parser message: JSON.parse quotes the input around the error, key material included.
+        throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} is not valid JSON`);
       }
       if (data.format !== "kms-envelope-keystore" || data.version !== 1 || typeof data.keys !== "object") {
         throw new EnvelopeError("KEYSTORE_ERROR", `keystore: ${path} has an unknown format`);
@@ -129,24 +200,43 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     return key;
   }
 
-  /** Read-modify-write under the lock, with an audit record either way. */
+  /**
+   * Read-modify-write under the lock, then the audit record, still under the
+   * lock (so the log's order is the file's order). Order decided: change, then
+   * audit. A change whose record cannot be appended is saved but reported as
+   * `KEYSTORE_ERROR` saying so; a failed change is recorded as an error.
+   */
   function mutate(operation: string, name: string, change: (data: KeystoreData) => StoredKey): KeyInfo {
+    let saved: StoredKey | undefined;
     try {
-      const key = withFileLock(path, () => {
-        cache = undefined;
-        const data = read();
-        for (const existing of Object.keys(data.keys))
-          if (live(data, existing) === undefined) delete data.keys[existing];
-        const changed = change(data);
-        writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
-        cache = undefined;
-        return changed;
-      });
-      record(operation, name, "ok", key.primaryVersion);
-      return describe(key);
+      return withFileLock(
+        path,
+        (lock) => {
+          cache = undefined;
+          const data = read();
+          for (const existing of Object.keys(data.keys))
+            if (live(data, existing) === undefined) delete data.keys[existing];
+          const changed = change(data);
+          removeOrphanedTemporaries(path);
+          lock.assertHeld();
+          writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+          cache = undefined;
+          saved = changed;
+          try {
+            record(operation, name, "ok", changed.primaryVersion);
+          } catch (auditError) {
+            throw new EnvelopeError(
+              "KEYSTORE_ERROR",
+              `keystore: ${operation} "${name}" was saved, but its audit record was not: ${(auditError as Error).message}`,
+            );
+          }
+          return describe(changed);
+        },
+        options.lock,
+      );
     } catch (error) {
-      record(operation, name, "error", undefined, isEnvelopeError(error) ? error.code : "KEYSTORE_ERROR");
-      throw error;
+      if (saved !== undefined) throw error;
+      return fail(operation, name, error);
     }
   }
 
@@ -158,13 +248,8 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
     path,
     auditLogPath,
     create(name) {
+      checkName(name);
       return mutate("create", name, (data) => {
-        if (!NAME_PATTERN.test(name)) {
-          throw new EnvelopeError(
-            "INVALID_ARGUMENT",
-            `keystore: "${name}" is not a valid key name (${NAME_PATTERN})`,
-          );
-        }
         if (live(data, name) !== undefined)
           throw new EnvelopeError("INVALID_ARGUMENT", `keystore: key "${name}" exists`);
         const key: StoredKey = {
@@ -187,8 +272,9 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
           return key ? [describe(key)] : [];
         });
     },
-    get: (name) => describe(mustGet(read(), name)),
+    get: (name) => describe(mustGet(read(), checkName(name))),
     rotate(name) {
+      checkName(name);
       return mutate("rotate", name, (data) => {
         const key = mustGet(data, name);
         if (key.state !== "enabled")
@@ -200,6 +286,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     disable(name) {
+      checkName(name);
       return mutate("disable", name, (data) => {
         const key = mustGet(data, name);
         if (key.state === "pending-deletion")
@@ -209,6 +296,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     enable(name) {
+      checkName(name);
       return mutate("enable", name, (data) => {
         const key = mustGet(data, name);
         if (key.state === "pending-deletion") {
@@ -222,6 +310,10 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     scheduleDeletion(name, scheduleOptions = {}) {
+      checkName(name);
+      if (typeof scheduleOptions !== "object" || scheduleOptions === null) {
+        throw new EnvelopeError("INVALID_ARGUMENT", "scheduleDeletion takes an options object");
+      }
       const days = scheduleOptions.waitingDays ?? DEFAULT_DELETION_WAITING_DAYS;
       return mutate("schedule-deletion", name, (data) => {
         if (!Number.isInteger(days) || days < MINIMUM_DELETION_WAITING_DAYS) {
@@ -238,6 +330,7 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     cancelDeletion(name) {
+      checkName(name);
       return mutate("cancel-deletion", name, (data) => {
         const key = mustGet(data, name);
         if (key.state !== "pending-deletion") {
@@ -250,31 +343,20 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
       });
     },
     kek: (name) => keystoreKek(name),
-    audit() {
-      try {
-        return readFileSync(auditLogPath, "utf8")
-          .split("\n")
-          .filter((line) => line.length > 0)
-          .map((line) => JSON.parse(line) as AuditRecord);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-        throw error;
-      }
-    },
+    audit: () => [...readAuditLog(auditLogPath).records],
+    readAudit: () => readAuditLog(auditLogPath),
   };
 
   function usable(name: string, operation: string): StoredKey {
     const key = mustGet(read(), name);
     if (key.state !== "enabled") {
-      record(operation, name, "error", undefined, "KEY_DISABLED");
-      throw new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`);
+      fail(operation, name, new EnvelopeError("KEY_DISABLED", `keystore: key "${name}" is ${key.state}`));
     }
     return key;
   }
 
   function keystoreKek(name: string): KeyEncryptionKey {
-    if (!NAME_PATTERN.test(name))
-      throw new EnvelopeError("INVALID_ARGUMENT", `keystore: "${name}" is not a valid key name`);
+    checkName(name);
     const kek: KeyEncryptionKey = {
       provider: LOCAL_PROVIDER,
       keyId: name,
@@ -308,24 +390,30 @@ export function openKeystore(options: KeystoreOptions = {}): Keystore {
         const key = usable(name, "unwrap");
         const version = key.versions.find((candidate) => candidate.version === versionNumber);
         if (version === undefined) {
-          record("unwrap", name, "error", versionNumber, "KEY_NOT_FOUND");
-          throw new EnvelopeError("KEY_NOT_FOUND", `keystore: key "${name}" has no version ${versionNumber}`);
+          const missing = `keystore: key "${name}" has no version ${versionNumber}`;
+          return fail("unwrap", name, new EnvelopeError("KEY_NOT_FOUND", missing), versionNumber);
         }
         const material = Buffer.from(version.material, "base64");
+        let dek: Uint8Array;
         try {
-          const dek = unwrapDek(
+          dek = unwrapDek(
             material,
             wrapAad(aadPrefix(name, versionNumber), context),
             entry.wrapped.subarray(4),
           );
-          record("unwrap", name, "ok", versionNumber);
-          return dek;
         } catch (error) {
-          record("unwrap", name, "error", versionNumber, isEnvelopeError(error) ? error.code : "KMS_ERROR");
-          throw error;
+          return fail("unwrap", name, error, versionNumber);
         } finally {
           material.fill(0);
         }
+        try {
+          // Audit, then release: no DEK leaves without its record.
+          record("unwrap", name, "ok", versionNumber);
+        } catch (auditError) {
+          dek.fill(0);
+          throw auditError;
+        }
+        return dek;
       },
     };
     return Object.freeze(kek);

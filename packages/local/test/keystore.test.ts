@@ -40,6 +40,36 @@ describe("file keystore", () => {
     expect(await codeOf(() => keystore.create("../escape"))).toBe("INVALID_ARGUMENT");
   });
 
+  it('every keystore call validates its arguments: INVALID_ARGUMENT, never a TypeError or a key named "undefined"', async () => {
+    const path = tempPath();
+    const bad: (() => unknown)[] = [
+      () => openKeystore(null as never),
+      () => openKeystore("keystore.json" as never),
+      () => openKeystore({ path: "" }),
+      () => openKeystore({ path: 42 as never }),
+      () => openKeystore({ path, now: "yesterday" as never }),
+      () => openKeystore({ path, lock: { timeoutMs: -1 } }),
+      () => openKeystore({ path, lock: { leaseMs: Number.NaN } }),
+    ];
+    const keystore = openKeystore({ path });
+    keystore.create("alpha");
+    for (const name of [undefined, null, 7, {}, "", "../x", "a".repeat(129)] as never[]) {
+      bad.push(
+        () => keystore.create(name),
+        () => keystore.get(name),
+        () => keystore.rotate(name),
+        () => keystore.disable(name),
+        () => keystore.enable(name),
+        () => keystore.scheduleDeletion(name),
+        () => keystore.cancelDeletion(name),
+        () => keystore.kek(name),
+      );
+    }
+    bad.push(() => keystore.scheduleDeletion("alpha", null as never));
+    for (const call of bad) expect(await codeOf(call)).toBe("INVALID_ARGUMENT");
+    expect(keystore.list().map((key) => key.name)).toEqual(["alpha"]);
+  });
+
   it("writes the file with 0600 permissions and leaves no temp file", () => {
     const path = tempPath();
     const keystore = openKeystore({ path });

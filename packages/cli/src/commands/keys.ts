@@ -51,7 +51,9 @@ export async function runKeys(rest: readonly string[], values: ParsedOptions, en
       return;
     }
     case "audit": {
-      const records = keystore.audit().filter((record) => name === undefined || record.key === name);
+      const log = keystore.readAudit();
+      for (const line of log.damagedLines) environment.log(`audit log line ${line} is damaged; skipped`);
+      const records = log.records.filter((record) => name === undefined || record.key === name);
       print(
         records,
         records
