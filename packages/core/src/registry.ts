@@ -23,6 +23,8 @@ export const KNOWN_PROVIDER_PACKAGES: Readonly<Record<string, string>> = Object.
   "gcp-kms": "@kms-envelope/gcp-kms",
   "azure-keyvault": "@kms-envelope/azure-keyvault",
   local: "@kms-envelope/local",
+  "vault-transit": "@kms-envelope/vault-transit",
+  hcvault: "@kms-envelope/vault-transit",
 });
 
 export interface ParsedKeyUri {

@@ -55,6 +55,7 @@ describe("kms-envelope-emulators, as a separate process", () => {
     const state = mkdtempSync(join(tmpdir(), "kms-emulators-"));
     const first = await start(["--state", state, "--port", "aws=0", "--port", "gcp=0", "--port", "azure=0"]);
     const ports = JSON.parse(readFileSync(join(state, "ports.json"), "utf8")) as Record<string, number>;
+    // Vault transit runs only when named.
     expect(Object.keys(ports).sort()).toEqual(["aws", "azure", "gcp"]);
     const config = readFileSync(join(state, "kms-envelope.yaml"), "utf8");
     expect(first.stdout.startsWith(config)).toBe(true);
@@ -128,6 +129,7 @@ describe("kms-envelope-emulators, as a separate process", () => {
     const started = await start(["gcp", "--state", state, "--seed", seeds, "--port", "gcp=0"]);
     expect(started.stdout).not.toContain("aws-kms");
     expect(started.stdout).not.toContain("azure-keyvault");
+    expect(started.stdout).not.toContain("vault-transit");
     expect(started.stdout).toContain('"gcp-kms://projects/p1/locations/global/keyRings/r/cryptoKeys/a"');
     expect(started.stdout).toContain(
       '"gcp-kms://projects/p2/locations/europe-west1/keyRings/r/cryptoKeys/b"',
@@ -154,5 +156,54 @@ describe("kms-envelope-emulators, as a separate process", () => {
       stderr: expect.stringContaining('gcp[0] has unknown field "lcoation"'),
     });
     expect(await refused(["--port", "aws"])).toMatchObject({ code: 2 });
+  }, 120_000);
+
+  it("serves Vault transit with a root token kept in the state directory, and keeps its keys across a restart", async () => {
+    const state = mkdtempSync(join(tmpdir(), "kms-emulators-"));
+    const seeds = join(state, "seeds.json");
+    writeFileSync(
+      seeds,
+      JSON.stringify({ vault: [{ name: "orders", mount: "eu/transit", derived: "true" }] }),
+    );
+    const first = await start(["vault", "--state", state, "--seed", seeds, "--port", "vault=0"]);
+    const port = (JSON.parse(readFileSync(join(state, "ports.json"), "utf8")) as Record<string, number>)
+      .vault!;
+    const tokenFile = join(state, "vault-token");
+    expect(first.stdout).toContain(`"vault-transit://127.0.0.1:${port}/eu/transit/keys/orders?derived=true"`);
+    expect(first.stdout).toContain(`tokenFile: ${JSON.stringify(tokenFile)}`);
+    expect(first.stdout).toContain("tls: false");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, "utf8").trim();
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const answer = await fetch(`http://127.0.0.1:${port}/v1/eu/transit/${path}/orders`, {
+        method: "POST",
+        headers: { "X-Vault-Token": token },
+        body: JSON.stringify(body),
+      });
+      return (await answer.json()) as { data?: Record<string, string>; errors?: string[] };
+    };
+    const context = Buffer.from("c").toString("base64");
+    const plaintext = Buffer.from("seven").toString("base64");
+    const sealed = (await post("encrypt", { plaintext, context })).data!.ciphertext!;
+    expect(await stop(first, "SIGTERM")).toBe(0);
+    expect(statSync(join(state, "vault-transit.json")).mode & 0o777).toBe(0o600);
+
+    const second = await start(["vault", "--state", state, "--seed", seeds]);
+    expect((await post("decrypt", { ciphertext: sealed, context })).data?.plaintext).toBe(plaintext);
+    expect(await stop(second, "SIGINT")).toBe(0);
+
+    writeFileSync(seeds, JSON.stringify({ vault: [{ name: "k", derived: "yes" }] }));
+    const refused = spawn(process.execPath, [BIN, "vault", "--state", state, "--seed", seeds], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    refused.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const [code] = await once(refused, "exit");
+    expect([code, stderr]).toEqual([
+      1,
+      expect.stringContaining('vault[0].derived must be "true" or "false"'),
+    ]);
   }, 120_000);
 });

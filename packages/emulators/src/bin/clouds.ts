@@ -1,5 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createStateFile } from "../state-file.js";
+import type { VaultKeysSnapshot } from "../vault/index.js";
 import type { Seeds } from "./seeds.js";
 
 /** One emulator the command runs, as the printed profile needs it. */
@@ -36,9 +39,22 @@ export const CLOUDS: Readonly<Record<string, CloudStarter>> = {
   aws: startAws,
   gcp: startGcp,
   azure: startAzure,
+  vault: startVault,
 };
 
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = { aws: 7701, gcp: 7702, azure: 7703 };
+/**
+ * What runs when no emulator is named. Vault joins only when named: the config
+ * file the command prints is read by @kms-envelope/config, whose settings
+ * schema does not know the `vault-transit` scheme yet.
+ */
+export const DEFAULT_CLOUDS: readonly string[] = ["aws", "gcp", "azure"];
+
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  aws: 7701,
+  gcp: 7702,
+  azure: 7703,
+  vault: 7704,
+};
 
 async function startAws({ stateDir, port, seeds }: CloudStartOptions): Promise<RunningCloud> {
   const { startAwsKmsEmulator } = await import("../aws/index.js");
@@ -129,6 +145,45 @@ async function startAzure({ stateDir, port, seeds }: CloudStartOptions): Promise
     endpoint: emulator.vaultUrl,
     keys,
     settings: { caFile: certFile, insecureTestCredentials: true },
+    close: () => emulator.close(),
+  };
+}
+
+async function startVault({ stateDir, port, seeds }: CloudStartOptions): Promise<RunningCloud> {
+  const { startVaultTransitEmulator } = await import("../vault/index.js");
+  // Like `vault server -dev`, one root token; kept in the state directory (0600) so clients read it from there.
+  const tokenFile = join(stateDir, "vault-token");
+  if (!existsSync(tokenFile)) {
+    writeFileSync(tokenFile, `hvs.${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+  }
+  const state = createStateFile<VaultKeysSnapshot>(join(stateDir, "vault-transit.json"), "vault-transit");
+  let save = () => {};
+  const emulator = await startVaultTransitEmulator({
+    port,
+    rootToken: readFileSync(tokenFile, "utf8").trim(),
+    keys: state.load(),
+    onKeysChanged: () => save(),
+  });
+  save = () => state.save(emulator.snapshotKeys());
+  const keys = (seeds.vault ?? []).map((seed) => {
+    const mount = seed.mount ?? "transit";
+    const derived = seed.derived === "true";
+    emulator.createKey(seed.name, { mount, type: seed.type, derived });
+    const query = [
+      ...(derived ? ["derived=true"] : []),
+      ...(seed.type === undefined ? [] : [`type=${seed.type}`]),
+    ];
+    const suffix = query.length === 0 ? "" : `?${query.join("&")}`;
+    return `vault-transit://${emulator.hostPort}/${mount}/keys/${seed.name}${suffix}`;
+  });
+  save();
+  return {
+    name: "vault",
+    scheme: "vault-transit",
+    port: Number(new URL(emulator.address).port),
+    endpoint: emulator.address,
+    keys,
+    settings: { tokenFile, tls: false },
     close: () => emulator.close(),
   };
 }

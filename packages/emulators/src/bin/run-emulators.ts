@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CLOUDS, DEFAULT_PORTS, type RunningCloud } from "./clouds.js";
+import { CLOUDS, DEFAULT_CLOUDS, DEFAULT_PORTS, type RunningCloud } from "./clouds.js";
 import { DEFAULT_SEEDS, readSeeds, type Seeds } from "./seeds.js";
 
 export interface RunEmulatorsOptions {
-  /** Which clouds (aws, gcp, azure); all when empty. */
+  /** Which emulators (aws, gcp, azure, vault); aws, gcp and azure when empty. */
   clouds: readonly string[];
   /** Where keys, the TLS certificate, the ports and the printed config are kept. */
   stateDir: string;
@@ -24,7 +24,7 @@ export interface RunningEmulators {
 
 /** Starts the chosen emulators on loopback with persisted state, seeds keys, writes the config. */
 export async function runEmulators(options: RunEmulatorsOptions): Promise<RunningEmulators> {
-  const names = options.clouds.length === 0 ? Object.keys(CLOUDS) : [...new Set(options.clouds)];
+  const names = options.clouds.length === 0 ? [...DEFAULT_CLOUDS] : [...new Set(options.clouds)];
   for (const name of names) {
     if (!Object.hasOwn(CLOUDS, name)) {
       throw new Error(`unknown emulator "${name}" (choose from ${Object.keys(CLOUDS).join(", ")})`);

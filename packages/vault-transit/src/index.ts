@@ -1,0 +1,10 @@
+export type { AppRoleLogin, KubernetesLogin, VaultAuthOptions } from "./auth.js";
+export { vaultErrorTable } from "./errors.js";
+export { parseTransitKeyId, type TransitKeyId, type TransitKeyType, transitKeyVersion } from "./key-id.js";
+export { hcvaultUriProvider, type VaultTransitUriOptions, vaultTransitUriProvider } from "./uri-provider.js";
+export { VaultResponseError } from "./vault-http.js";
+export {
+  createVaultTransitKek,
+  VAULT_TRANSIT_PROVIDER,
+  type VaultTransitKekOptions,
+} from "./vault-transit-kek.js";
