@@ -72,10 +72,11 @@ export interface IsolatedInstallOptions {
   readonly prefix?: string | undefined;
   /**
    * Package directories to build first (`tsc -p tsconfig.build.json`), so the
-   * child runs what this checkout ships. Build only your own package: others'
-   * dist may be read by tests running in parallel.
+   * child runs what this checkout ships; `true` is the last of `packageDirs`
+   * (the package under test). Build only your own package: others' dist may
+   * be read by tests running in parallel.
    */
-  readonly build?: readonly string[] | undefined;
+  readonly build?: boolean | readonly string[] | undefined;
   /**
    * Packages copied a second time inside another's node_modules, as npm nests
    * a second copy when versions drift: `{ "@kms-envelope/aws-kms": [coreDir] }`.
@@ -145,8 +146,10 @@ export function createIsolatedInstall(
   options: string | IsolatedInstallOptions = {},
 ): string {
   const settings = typeof options === "string" ? { prefix: options } : options;
-  if (settings.build !== undefined) {
-    for (const dir of settings.build) {
+  const toBuild =
+    settings.build === true ? packageDirs.slice(-1) : settings.build === false ? [] : settings.build;
+  if (toBuild !== undefined) {
+    for (const dir of toBuild) {
       const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
       execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
     }
