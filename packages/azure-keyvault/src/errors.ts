@@ -1,4 +1,4 @@
-import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
+import { type ErrorCode, type KmsErrorTable, parseRetryAfter } from "@kms-envelope/core";
 
 /** Operations as the error table sees them: a key read, a wrap, an unwrap. */
 export type KeyVaultOperation = "GetKey" | "WrapKey" | "UnwrapKey";
@@ -7,6 +7,14 @@ interface RestErrorLike extends Error {
   readonly statusCode?: number | undefined;
   readonly code?: string | undefined;
   readonly details?: unknown;
+  readonly response?: { readonly headers?: { get?(name: string): string | undefined } } | undefined;
+}
+
+/** Key Vault's Retry-After (sent with 429 and some 503s), once the SDK's own retries are spent. */
+function retryAfterOf(error: RestErrorLike): { retryAfterMs?: number } {
+  const header = error.response?.headers?.get?.("retry-after");
+  const retryAfterMs = parseRetryAfter(header);
+  return retryAfterMs === undefined ? {} : { retryAfterMs };
 }
 
 /** `RestError` by name: @azure/core-rest-pipeline is the SDK's dependency, not ours, and may exist twice. */
@@ -49,6 +57,7 @@ export const keyVaultErrors: KmsErrorTable = (error, operation) => {
     return {
       code: codeForStatus(error.statusCode, innerCode(error), operation),
       detail: detail || error.message,
+      ...retryAfterOf(error),
     };
   }
   if (!(error instanceof Error)) return undefined;

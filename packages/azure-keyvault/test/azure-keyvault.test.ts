@@ -11,6 +11,7 @@ import {
   encrypt,
   inspect,
   type KeyEncryptionKey,
+  type KmsEvent,
 } from "@kms-envelope/core";
 import { type AzureKeyVaultEmulator, startAzureKeyVaultEmulator } from "@kms-envelope/emulators/azure";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -223,6 +224,33 @@ describe("faults and retries", () => {
     emulator.faults.inject({ kind: "throttle", operation: "WrapKey", delayMs: 0 });
     const error = await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_THROTTLED");
     expect(error.retryable).toBe(true);
+  });
+
+  it("a 429 carries Key Vault's Retry-After; core's retry waits exactly that once the SDK's are off", async () => {
+    const key = await emulator.createKey(uniqueName("retry-after"));
+    const kek = kekFor(key.id, {
+      clientOptions: emulator.clientOptions({ retryOptions: { maxRetries: 0 } }),
+    });
+    await kek.wrap(randomBytes(32), CONTEXT);
+    emulator.faults.inject({ kind: "throttle", operation: "WrapKey", delayMs: 2000 });
+    const error = await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_THROTTLED");
+    expect(error.retryAfterMs).toBe(2000);
+
+    const events: KmsEvent[] = [];
+    const keyring = createKeyring({
+      primary: kek,
+      kms: { retry: { maxAttempts: 2, baseDelayMs: 1 } },
+      onEvent: (event) => events.push(event),
+    });
+    emulator.faults.inject({ kind: "throttle", operation: "WrapKey", delayMs: 1000 });
+    const started = performance.now();
+    const envelope = await encrypt(randomBytes(10), { keyring, context: CONTEXT });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    expect(emulator.faults.pending).toBe(0);
+    expect(events.filter((event) => event.type === "retry")).toEqual([
+      expect.objectContaining({ delayMs: 1000, retryAfter: true, code: "KMS_THROTTLED", attempt: 2 }),
+    ]);
+    expect(inspect(envelope).wrappedKeys[0]!.keyId).toBe(key.kid);
   });
 
   it("5xx and resets that outlast the retries are KMS_UNAVAILABLE", async () => {

@@ -6,8 +6,10 @@ import {
   selectProfile,
 } from "./select.js";
 import type {
+  CacheSettings,
   ConfigFoundBy,
   DiscoveryFilters,
+  LimitSettings,
   LoadedConfig,
   ProfileConfig,
   ProviderSettings,
@@ -32,6 +34,8 @@ export interface KeyringDescription {
   readonly requireContext: readonly RequiredContextKey[];
   readonly discovery?: DiscoveryFilters;
   readonly providers: ProviderSettings;
+  readonly cache?: CacheSettings;
+  readonly limits?: LimitSettings;
 }
 
 export function describeProfile(profile: ProfileConfig) {
@@ -42,6 +46,8 @@ export function describeProfile(profile: ProfileConfig) {
     requireContext: profile.requireContext,
     ...(profile.discovery === undefined ? {} : { discovery: profile.discovery }),
     providers: profile.providers,
+    ...(profile.cache === undefined ? {} : { cache: profile.cache }),
+    ...(profile.limits === undefined ? {} : { limits: profile.limits }),
   };
 }
 

@@ -1,5 +1,6 @@
 export { checkConfig, describeConfig, type KeyringDescription } from "./describe.js";
 export { discoveryAccepts, discoveryFromFilters } from "./discovery.js";
+export type { CodeEconomyOptions } from "./economy.js";
 export { configJsonSchema } from "./json-schema.js";
 export { DECRYPT_ONLY_PREFIX, type KeySpecs, parseKeySpecs } from "./key-specs.js";
 export {
@@ -30,10 +31,12 @@ export {
 export type {
   AwsKmsSettings,
   AzureKeyVaultSettings,
+  CacheSettings,
   ConfigFoundBy,
   DiscoveryFilters,
   Env,
   GcpKmsSettings,
+  LimitSettings,
   LoadedConfig,
   LocalSettings,
   PathRule,

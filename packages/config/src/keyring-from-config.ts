@@ -1,16 +1,19 @@
 import {
   createKeyring,
+  type DataKeyCache,
   type EncryptionContext,
   EnvelopeError,
   isEnvelopeError,
   type KeyEncryptionKey,
   type Keyring,
+  type KeyringEconomyOptions,
   type KeyUriOpenOptions,
   type KeyUriRegistry,
   parseKeyUri,
 } from "@kms-envelope/core";
 import { describeProfile, describeSelection, type KeyringDescription } from "./describe.js";
 import { discoveryFromFilters } from "./discovery.js";
+import { type CodeEconomyOptions, economyFor } from "./economy.js";
 import { parseKeySpecs } from "./key-specs.js";
 import { checkRequiredContext } from "./required-context.js";
 import { type SelectProfileOptions, selectProfile } from "./select.js";
@@ -25,6 +28,12 @@ export type CodeProviderOptions = Readonly<Record<string, KeyUriOpenOptions>>;
 
 export interface ConfiguredKeyring {
   readonly keyring: Keyring;
+  /**
+   * The data-key cache made from the profile's `cache` section (or the one
+   * the program passed); dispose it when done with the keyring, to zero what
+   * it holds at once.
+   */
+  readonly cache: DataKeyCache | undefined;
   /** Context defaults for encrypt. */
   readonly context: Readonly<Record<string, string>>;
   readonly requireContext: readonly RequiredContextKey[];
@@ -35,7 +44,7 @@ export interface ConfiguredKeyring {
   readonly description: KeyringDescription;
 }
 
-export interface KeyringFromConfigOptions extends SelectProfileOptions {
+export interface KeyringFromConfigOptions extends SelectProfileOptions, CodeEconomyOptions {
   config: LoadedConfig;
   registry: KeyUriRegistry;
   providerOptions?: CodeProviderOptions | undefined;
@@ -62,8 +71,15 @@ export async function keyringFromConfig(options: KeyringFromConfigOptions): Prom
     const at = config.locations.get(`${path}.${list}[${index}]`);
     return at === undefined ? config.file : `${config.file}:${at.line}:${at.column}`;
   };
-  const keyring = await buildKeyring(profile, options.registry, options.providerOptions, where);
-  return configured(keyring, profile, describeSelection(config, selected));
+  const economy = economyFor(profile, options);
+  const keyring = await buildKeyring(
+    profile,
+    options.registry,
+    options.providerOptions,
+    where,
+    economy.options,
+  );
+  return configured(keyring, economy.cache, profile, describeSelection(config, selected));
 }
 
 export interface KeyringFromKeysOptions {
@@ -98,7 +114,7 @@ export async function keyringFromKeys(options: KeyringFromKeysOptions): Promise<
     providers: {},
   };
   const keyring = await buildKeyring(profile, options.registry, options.providerOptions, () => "key list");
-  return configured(keyring, profile, { source: "keys", ...describeProfile(profile) });
+  return configured(keyring, undefined, profile, { source: "keys", ...describeProfile(profile) });
 }
 
 /** The options each scheme's opener gets: the file's settings with code-only options over them. */
@@ -119,6 +135,7 @@ async function buildKeyring(
   registry: KeyUriRegistry,
   code: CodeProviderOptions | undefined,
   where: (list: "encrypt" | "decrypt", index: number) => string,
+  economy: KeyringEconomyOptions = {},
 ): Promise<Keyring> {
   const providerOptions = providerOptionsFor(profile.providers, code);
   const openOne = async (
@@ -156,6 +173,7 @@ async function buildKeyring(
   const [primary, ...extra] = keks.slice(0, profile.encrypt.length);
   const decryptOnly = keks.slice(profile.encrypt.length);
   return createKeyring({
+    ...economy,
     primary,
     extra,
     decryptOnly,
@@ -168,6 +186,7 @@ async function buildKeyring(
 
 function configured(
   keyring: Keyring,
+  cache: DataKeyCache | undefined,
   profile: ProfileConfig,
   description: KeyringDescription,
 ): ConfiguredKeyring {
@@ -175,6 +194,7 @@ function configured(
   const required = Object.freeze([...profile.requireContext]);
   return Object.freeze({
     keyring,
+    cache,
     context: defaults,
     requireContext: required,
     contextFor(context: EncryptionContext = {}) {

@@ -4,8 +4,10 @@ import { LineCounter, parseDocument } from "yaml";
 import { globToRegExp } from "./glob.js";
 import { CONFIG_SPEC, PATH_SETTINGS } from "./spec.js";
 import type {
+  CacheSettings,
   ConfigFoundBy,
   DiscoveryFilters,
+  LimitSettings,
   LoadedConfig,
   PathRule,
   ProfileConfig,
@@ -30,6 +32,8 @@ interface RawProfile {
   requireContext?: (string | Record<string, string>)[];
   discovery?: DiscoveryFilters;
   providers?: Record<string, Record<string, unknown>>;
+  cache?: CacheSettings;
+  limits?: LimitSettings;
 }
 
 interface RawConfig {
@@ -180,5 +184,12 @@ function profileFrom(raw: RawProfile, path: string, where: Where): ProfileConfig
   };
   if (raw.description !== undefined) profile.description = raw.description;
   if (raw.discovery !== undefined) profile.discovery = raw.discovery;
+  if (raw.cache !== undefined) {
+    if (raw.cache.encrypt === undefined && raw.cache.decrypt === undefined) {
+      throw configError(where.file, at("cache"), `"${path}.cache" needs "encrypt" and/or "decrypt"`);
+    }
+    profile.cache = raw.cache;
+  }
+  if (raw.limits !== undefined) profile.limits = raw.limits;
   return Object.freeze(profile);
 }

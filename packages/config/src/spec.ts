@@ -134,9 +134,81 @@ const PROVIDERS_SPEC: Spec = {
   fields: PROVIDER_SETTINGS_SPECS,
 };
 
+const count = (description: string, maximum = Number.MAX_SAFE_INTEGER): Spec => ({
+  kind: "integer",
+  description,
+  minimum: 1,
+  maximum,
+});
+const millis = (description: string, minimum = 1): Spec => ({
+  kind: "integer",
+  description,
+  minimum,
+  maximum: Number.MAX_SAFE_INTEGER,
+});
+
+/** The data-key cache (docs/caching.md): each side off unless given; encrypt's bounds all required. */
+const CACHE_SPEC: Spec = {
+  kind: "object",
+  description: "Data-key cache (docs/caching.md). Give encrypt and/or decrypt.",
+  fields: {
+    encrypt: {
+      kind: "object",
+      description: "Reuse one DEK across encrypts, within every bound.",
+      fields: {
+        maxAgeMs: millis("A DEK is reused for at most this long after it was made."),
+        maxMessages: count("…for at most this many messages."),
+        maxBytes: count("…and at most this many plaintext bytes in total."),
+        capacity: count("Partitions kept at once (least recently used evicted first). Default 64."),
+      },
+      required: ["maxAgeMs", "maxMessages", "maxBytes"],
+    },
+    decrypt: {
+      kind: "object",
+      description: "Keep unwrapped DEKs, by exact wrapped key and context.",
+      fields: {
+        ttlMs: millis("An unwrapped DEK is kept this long."),
+        capacity: count("Unwrapped DEKs kept at once (least recently used evicted first)."),
+      },
+      required: ["ttlMs", "capacity"],
+    },
+    partition: str("Share encrypt-side DEKs among keyrings naming the same partition (and KEKs)."),
+  },
+};
+
+/** Deadlines, rate limit, retries, hedging, unreachable extras (docs/caching.md). */
+const LIMITS_SPEC: Spec = {
+  kind: "object",
+  description: "How the keyring treats each KMS call (docs/caching.md).",
+  fields: {
+    callTimeoutMs: millis("Each KMS call fails as KMS_UNAVAILABLE after this long."),
+    deadlineMs: millis("One encrypt, decrypt or rewrap ends as ABORTED after this long."),
+    rateLimit: {
+      kind: "object",
+      description: "A token bucket per KEK.",
+      fields: {
+        requestsPerSecond: count("Sustained KMS calls per second per KEK."),
+        burst: count("Calls allowed at once after a quiet spell. Default: one second's worth."),
+      },
+      required: ["requestsPerSecond"],
+    },
+    retry: {
+      kind: "object",
+      description: "Core's retries on KMS_THROTTLED / KMS_UNAVAILABLE (full jitter, Retry-After, a budget).",
+      fields: {
+        maxAttempts: count("Attempts per KMS call, the first included. Default 3.", 20),
+        baseDelayMs: millis("The first retry waits up to this long. Default 50.", 0),
+        maxDelayMs: millis("The cap on one wait. Default 2000.", 0),
+      },
+    },
+    hedgeAfterMs: millis("Decrypt: start the next KEK too when the current one is this slow.", 0),
+    unreachableExtras: str("When an extra KEK cannot be reached on encrypt.", ["fail", "skip"]),
+  },
+};
+
 /**
- * A profile. New sections (the data-key cache and limits, say) go in
- * `fields` here and in `ProfileConfig`, with the code that honours them.
+ * A profile. New sections go in `fields` here and in `ProfileConfig`, with
+ * the code that honours them.
  */
 export const PROFILE_SPEC: Spec = {
   kind: "object",
@@ -157,6 +229,8 @@ export const PROFILE_SPEC: Spec = {
     },
     discovery: DISCOVERY_SPEC,
     providers: PROVIDERS_SPEC,
+    cache: CACHE_SPEC,
+    limits: LIMITS_SPEC,
   },
 };
 

@@ -57,6 +57,23 @@ export interface RequiredContextKey {
   readonly value?: string;
 }
 
+/** The profile's data-key cache (docs/caching.md). */
+export interface CacheSettings {
+  encrypt?: { maxAgeMs: number; maxMessages: number; maxBytes: number; capacity?: number };
+  decrypt?: { ttlMs: number; capacity: number };
+  partition?: string;
+}
+
+/** The profile's KMS-call limits (docs/caching.md). */
+export interface LimitSettings {
+  callTimeoutMs?: number;
+  deadlineMs?: number;
+  rateLimit?: { requestsPerSecond: number; burst?: number };
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  hedgeAfterMs?: number;
+  unreachableExtras?: "fail" | "skip";
+}
+
 export interface ProfileConfig {
   description?: string;
   /** Wrap new envelopes: the first is the primary. */
@@ -68,6 +85,8 @@ export interface ProfileConfig {
   requireContext: RequiredContextKey[];
   discovery?: DiscoveryFilters;
   providers: ProviderSettings;
+  cache?: CacheSettings;
+  limits?: LimitSettings;
 }
 
 export interface PathRule {

@@ -13,7 +13,7 @@ const blocks = [...DOC.matchAll(/^( *)```yaml\n([\s\S]*?)^ *```/gm)]
 
 describe("docs/configuration.md", () => {
   it("has its example files", () => {
-    expect(blocks.length).toBe(6);
+    expect(blocks.length).toBe(7);
   });
 
   it.each(blocks.map((block, index) => [index, block] as const))(

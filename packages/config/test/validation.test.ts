@@ -61,7 +61,7 @@ describe("strict validation names file, line, column and the nearest valid name"
 
   it("an unknown profile field, and a wrong type", () => {
     expect(failure("profiles:\n  dev:\n    encrpyt: [local://app]\n").message).toBe(
-      `${FILE}:3:5: unknown field "encrpyt" in "profiles.dev" (did you mean "encrypt"?) (valid: description, encrypt, decrypt, context, requireContext, discovery, providers)`,
+      `${FILE}:3:5: unknown field "encrpyt" in "profiles.dev" (did you mean "encrypt"?) (valid: description, encrypt, decrypt, context, requireContext, discovery, providers, cache, limits)`,
     );
     expect(failure("profiles:\n  dev:\n    encrypt: local://app\n").message).toBe(
       `${FILE}:3:14: "profiles.dev.encrypt" must be a list`,

@@ -5,6 +5,9 @@ import { computeHeaderTag } from "./crypto/aes-gcm.js";
 import { deriveKeys } from "./crypto/derive.js";
 import { zero } from "./crypto/memory.js";
 import { type RandomSource, randomBytes, secureRandom } from "./crypto/random.js";
+import type { DataKeyMaterials } from "./economy/data-key-cache.js";
+import { economyDataKey, keepReachable } from "./economy/encrypt-side.js";
+import type { KeyringEconomy } from "./economy/keyring-economy.js";
 import { EnvelopeError, throwIfAborted, toEnvelopeError } from "./errors.js";
 import {
   DEFAULT_FRAME_LENGTH,
@@ -49,10 +52,14 @@ export interface MessageMaterials {
   readonly wrappedKeyList: Uint8Array;
 }
 
-/** Checks options, generates the DEK with the primary KEK, and wraps it with every extra KEK. */
+/**
+ * Checks options, generates the DEK with the primary KEK, and wraps it with every extra KEK.
+ * `plaintextLength`, when known, lets a keyring's data-key cache count the message's bytes.
+ */
 export async function prepareMessage(
   options: EncryptOptions,
   random: RandomSource = secureRandom,
+  plaintextLength?: number,
 ): Promise<MessageMaterials> {
   const limits = resolveLimits(options.limits);
   const frameLength = options.frameLength ?? Math.min(DEFAULT_FRAME_LENGTH, limits.maxFrameLength);
@@ -85,6 +92,21 @@ export async function prepareMessage(
   }
   const signal = options.signal;
   throwIfAborted(signal);
+  const economy = options.keyring.economy;
+  if (economy !== undefined) {
+    const shared = await economyDataKey({
+      economy,
+      keks,
+      context,
+      contextBytes,
+      plaintextLength,
+      signal,
+      make: (callSignal) => makeDataKey(keks, context, callSignal, random, economy),
+    });
+    const messageId = randomBytes(MESSAGE_ID_LENGTH, random);
+    const { dek, wrappedKeys, wrappedKeyList } = shared;
+    return { dek, messageId, context, contextBytes, frameLength, wrappedKeys, wrappedKeyList };
+  }
   // The common case (one KEK that wraps) is awaited right here: every async layer is a
   // promise and a microtask per message, measurable at 1 KiB (docs/performance.md).
   let dek: Uint8Array;
@@ -112,6 +134,38 @@ export async function prepareMessage(
     const wrappedKeyList = encodeWrappedKeys(wrappedKeys);
     const messageId = randomBytes(MESSAGE_ID_LENGTH, random);
     return { dek, messageId, context, contextBytes, frameLength, wrappedKeys, wrappedKeyList };
+  } catch (error) {
+    zero(dek);
+    throw error;
+  }
+}
+
+/** The economy path's DEK: the primary's, wrapped by each extra (unreachable ones skipped if allowed). */
+async function makeDataKey(
+  keks: readonly KeyEncryptionKey[],
+  context: EncryptionContext,
+  signal: AbortSignal | undefined,
+  random: RandomSource,
+  economy: KeyringEconomy,
+): Promise<DataKeyMaterials> {
+  const primary = keks[0]!;
+  let dek: Uint8Array;
+  let first: WrappedKeyEntry;
+  if (primary.generateDataKey !== undefined) {
+    ({ dek, entry: first } = await generateWith(primary, context, signal));
+  } else {
+    dek = randomBytes(DEK_LENGTH, random);
+    try {
+      first = await wrapWith(primary, dek, context, signal);
+    } catch (error) {
+      zero(dek);
+      throw error;
+    }
+  }
+  try {
+    const extras = await Promise.allSettled(keks.slice(1).map((kek) => wrapWith(kek, dek, context, signal)));
+    const { wrappedKeys, skipped } = keepReachable(first, keks.slice(1), extras, economy);
+    return { dek, wrappedKeys, wrappedKeyList: encodeWrappedKeys(wrappedKeys), cacheable: skipped === 0 };
   } catch (error) {
     zero(dek);
     throw error;
@@ -216,7 +270,7 @@ export async function encrypt(
 ): Promise<Uint8Array<ArrayBuffer>> {
   requireBytes(plaintext, "encrypt", "plaintext");
   checkEncryptOptions(options, "encrypt");
-  const materials = await prepareMessage(options);
+  const materials = await prepareMessage(options, secureRandom, plaintext.length);
   try {
     return sealMessage(materials, plaintext);
   } finally {

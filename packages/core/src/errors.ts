@@ -41,6 +41,8 @@ export interface EnvelopeErrorOptions {
   failures?: readonly UnwrapFailure[];
   /** Whether the same call may succeed when retried later (throttling, outages). */
   retryable?: boolean;
+  /** How long the service asked the caller to wait before retrying (HTTP Retry-After), in ms. */
+  retryAfterMs?: number | undefined;
 }
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(["KMS_THROTTLED", "KMS_UNAVAILABLE"]);
@@ -61,12 +63,15 @@ export class EnvelopeError extends Error {
   readonly code: ErrorCode;
   readonly failures: readonly UnwrapFailure[];
   readonly retryable: boolean;
+  /** The service's Retry-After in ms, when it sent one; core's retries wait that long. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: EnvelopeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.failures = options.failures ?? [];
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -1,6 +1,7 @@
 export { canonicalContextBytes, checkExpectedContext } from "./context.js";
 export { type RandomSource, secureRandom } from "./crypto/random.js";
 export { type DecryptOptions, type DecryptResult, decrypt } from "./decrypt.js";
+export * from "./economy/index.js";
 export { type EncryptOptions, encrypt } from "./encrypt.js";
 export {
   EnvelopeError,

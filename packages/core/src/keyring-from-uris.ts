@@ -1,9 +1,11 @@
+import type { KeyringEconomyOptions } from "./economy/keyring-economy.js";
 import { EnvelopeError } from "./errors.js";
 import { createKeyring, type DiscoveryOptions, type Keyring } from "./keyring.js";
 import type { KeyUriOpenOptions, KeyUriRegistry } from "./registry.js";
 import { invalid, optionalObject, requireArray, requireObject } from "./validate.js";
 
-export interface KeyringFromUrisOptions {
+/** Besides the registry: the keyring's KMS-economy options (cache, kms policy, onEvent), passed through. */
+export interface KeyringFromUrisOptions extends KeyringEconomyOptions {
   registry: KeyUriRegistry;
   /** Per-scheme options passed to each provider's opener (clients, keystore path…). */
   providerOptions?: Readonly<Record<string, KeyUriOpenOptions>> | undefined;
@@ -29,5 +31,6 @@ export async function createKeyringFromUris(
   }
   const keks = await Promise.all(uris.map((uri) => options.registry.open(uri, options.providerOptions)));
   const [primary, ...extra] = keks;
-  return createKeyring({ primary, extra, discovery: options.discovery });
+  const { cache, cachePartition, kms, onEvent } = options;
+  return createKeyring({ primary, extra, discovery: options.discovery, cache, cachePartition, kms, onEvent });
 }

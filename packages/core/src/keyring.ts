@@ -1,3 +1,8 @@
+import {
+  createKeyringEconomy,
+  type KeyringEconomy,
+  type KeyringEconomyOptions,
+} from "./economy/keyring-economy.js";
 import { EnvelopeError } from "./errors.js";
 import type { WrappedKeyEntry } from "./format/header.js";
 import { type KeyEncryptionKey, kekMatches } from "./kek.js";
@@ -17,7 +22,8 @@ export interface DiscoveryOptions {
   open(entry: EntryId): KeyEncryptionKey | Promise<KeyEncryptionKey>;
 }
 
-export interface KeyringOptions {
+/** The KEKs, plus the opt-in KMS economy (cache, deadlines, limits, retries, events: docs/caching.md). */
+export interface KeyringOptions extends KeyringEconomyOptions {
   /** Generates (or wraps) the DEK on encrypt. Optional for a decrypt-only keyring. */
   primary?: KeyEncryptionKey | undefined;
   /** Each also wraps the same DEK on encrypt (disaster recovery, other regions or clouds). */
@@ -35,6 +41,11 @@ export interface Keyring {
   readonly discovery: DiscoveryOptions | undefined;
   /** The KEKs that wrap on encrypt: the primary, then the extras. */
   readonly wrapping: readonly KeyEncryptionKey[];
+  /**
+   * Set when any KMS-economy option was given; then every member above is
+   * the given KEK inside core's guard (same provider, key id and matching).
+   */
+  readonly economy: KeyringEconomy | undefined;
 }
 
 export function createKeyring(options: KeyringOptions): Keyring {
@@ -61,12 +72,27 @@ export function createKeyring(options: KeyringOptions): Keyring {
       throw new EnvelopeError("INVALID_ARGUMENT", "every keyring member must be a KeyEncryptionKey");
     }
   }
+  const economy = createKeyringEconomy(options);
+  // One guard per member, so a KEK listed once shares its rate limit across encrypt and decrypt.
+  const guards = new Map<KeyEncryptionKey, KeyEncryptionKey>();
+  const guarded = (kek: KeyEncryptionKey): KeyEncryptionKey => {
+    if (economy === undefined) return kek;
+    let guard = guards.get(kek);
+    if (guard === undefined) {
+      guard = economy.guard(kek);
+      guards.set(kek, guard);
+    }
+    return guard;
+  };
+  const primary = options.primary === undefined ? undefined : guarded(options.primary);
+  const extraGuarded = extra.map(guarded);
   return Object.freeze({
-    primary: options.primary,
-    extra: Object.freeze(extra),
-    allowed: Object.freeze(allowed),
+    primary,
+    extra: Object.freeze(extraGuarded),
+    allowed: Object.freeze(allowed.map(guarded)),
     discovery: options.discovery,
-    wrapping: Object.freeze(options.primary ? [options.primary, ...extra] : []),
+    wrapping: Object.freeze(primary ? [primary, ...extraGuarded] : []),
+    economy,
   });
 }
 
@@ -103,6 +129,6 @@ export async function* unwrapCandidates(
       yield { entry, openError };
       continue;
     }
-    yield { entry, kek };
+    yield { entry, kek: keyring.economy === undefined ? kek : keyring.economy.guard(kek) };
   }
 }

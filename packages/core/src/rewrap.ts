@@ -1,5 +1,6 @@
 import { checkExpectedContext } from "./context.js";
 import { zero } from "./crypto/memory.js";
+import { operationSignal } from "./economy/deadline.js";
 import { EnvelopeError, throwIfAborted, toEnvelopeError } from "./errors.js";
 import type { EncryptionContext } from "./format/context.js";
 import {
@@ -12,6 +13,7 @@ import { toEnvelopeBytes } from "./inspect.js";
 import { type KeyEncryptionKey, kekMatches } from "./kek.js";
 import type { Keyring } from "./keyring.js";
 import { type Limits, resolveLimits } from "./limits.js";
+import { untilAborted } from "./provider-kit/until-aborted.js";
 import { unlockHeader } from "./unlock.js";
 import { checkRewrapOptions, requireEnvelope } from "./validate.js";
 
@@ -120,7 +122,7 @@ async function reencryptWith(
     if (entry.provider !== kek.provider || !(await anyMatch(from.allowed, entry))) continue;
     let result: Awaited<ReturnType<NonNullable<KeyEncryptionKey["reencrypt"]>>>;
     try {
-      result = await kek.reencrypt(entry, header.context, { signal });
+      result = await untilAborted(kek.reencrypt(entry, header.context, { signal }), signal);
     } catch (error) {
       throw toEnvelopeError(error, "KMS_ERROR", `${kek.provider} failed to re-encrypt the data key`);
     }
@@ -140,11 +142,32 @@ export async function rewrapHeader(
   header: EnvelopeHeader,
   options: RewrapOptions,
 ): Promise<{ header: Uint8Array<ArrayBuffer>; report: RewrapReport }> {
-  const signal = options.signal;
+  // The source keyring's overall deadline (docs/caching.md) bounds the whole rewrap.
+  const op = operationSignal(options.signal, options.from?.economy?.deadlineMs);
+  try {
+    return await rewrapHeaderUnder(header, options, op.signal);
+  } finally {
+    op.done();
+  }
+}
+
+async function rewrapHeaderUnder(
+  header: EnvelopeHeader,
+  options: RewrapOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ header: Uint8Array<ArrayBuffer>; report: RewrapReport }> {
   const limits = resolveLimits(options.limits);
   checkExpectedContext(header.context, options.expectedContext);
   throwIfAborted(signal);
-  const { kept, newKeks } = await plan(header, options.to);
+  const planned = await plan(header, options.to);
+  const { kept } = planned;
+  // KEKs given in `add` get the source keyring's guard (deadlines, limits, events); a target
+  // keyring's KEKs already have their own.
+  const economy = options.from?.economy;
+  const newKeks =
+    economy === undefined || isKeyring(options.to)
+      ? planned.newKeks
+      : planned.newKeks.map((k) => economy.guard(k));
   const fresh: (WrappedKeyEntry | undefined)[] = [];
   for (const kek of newKeks) fresh.push(await reencryptWith(kek, header, options.from, signal));
   const reencrypted = fresh.filter((entry) => entry !== undefined).length;
@@ -158,7 +181,8 @@ export async function rewrapHeader(
           if (fresh[i] !== undefined) return;
           let wrapped: Awaited<ReturnType<KeyEncryptionKey["wrap"]>>;
           try {
-            wrapped = await kek.wrap(unlocked.dek, header.context, { signal });
+            // Raced here too: a KEK given in `add` is not behind the keyring's guard.
+            wrapped = await untilAborted(kek.wrap(unlocked.dek, header.context, { signal }), signal);
           } catch (error) {
             throw toEnvelopeError(error, "KMS_ERROR", `${kek.provider} failed to wrap the data key`);
           }

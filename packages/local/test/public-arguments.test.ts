@@ -104,6 +104,36 @@ const TABLE: Record<string, Record<string, Call>> = {
     "({ primary: {} })": () => core.createKeyring({ primary: {} as never }),
     "({ decryptOnly: [null] })": () => core.createKeyring({ decryptOnly: [null as never] }),
     "({ discovery: {} })": () => core.createKeyring({ discovery: {} as never }),
+    "({ primary, cache: {} })": () => core.createKeyring({ primary: kek, cache: {} as never }),
+    '({ primary, cachePartition: "" })': () => core.createKeyring({ primary: kek, cachePartition: "" }),
+    "({ primary, onEvent: 1 })": () => core.createKeyring({ primary: kek, onEvent: 1 as never }),
+    '({ primary, kms: "x" })': () => core.createKeyring({ primary: kek, kms: "x" as never }),
+    "({ primary, kms: { callTimeoutMs: -1 } })": () =>
+      core.createKeyring({ primary: kek, kms: { callTimeoutMs: -1 } }),
+    "({ primary, kms: { rateLimit: { requestsPerSecond: 0 } } })": () =>
+      core.createKeyring({ primary: kek, kms: { rateLimit: { requestsPerSecond: 0 } } }),
+    "({ primary, kms: { retry: { maxAttempts: 0 } } })": () =>
+      core.createKeyring({ primary: kek, kms: { retry: { maxAttempts: 0 } } }),
+    '({ primary, kms: { unreachableExtras: "x" } })': () =>
+      core.createKeyring({ primary: kek, kms: { unreachableExtras: "x" as never } }),
+  },
+  createDataKeyCache: {
+    "(undefined)": () => core.createDataKeyCache(undefined as never),
+    "({})": () => core.createDataKeyCache({}),
+    "({ encrypt: { maxAgeMs: 1, maxMessages: 1 } })": () =>
+      core.createDataKeyCache({ encrypt: { maxAgeMs: 1, maxMessages: 1 } as never }),
+    "({ encrypt: { maxAgeMs: Infinity, … } })": () =>
+      core.createDataKeyCache({
+        encrypt: { maxAgeMs: Number.POSITIVE_INFINITY, maxMessages: 1, maxBytes: 1 },
+      }),
+    "({ decrypt: { ttlMs: 1, capacity: 0 } })": () =>
+      core.createDataKeyCache({ decrypt: { ttlMs: 1, capacity: 0 } }),
+    '({ decrypt: { ttlMs: 1, capacity: 1 }, onEvent: "x" })': () =>
+      core.createDataKeyCache({ decrypt: { ttlMs: 1, capacity: 1 }, onEvent: "x" as never }),
+  },
+  parseRetryAfter: {
+    '("1", NaN)': () => core.parseRetryAfter("1", Number.NaN),
+    '("1", "x")': () => core.parseRetryAfter("1", "x" as never),
   },
   createKeyringFromUris: {
     "(undefined, { registry })": () => core.createKeyringFromUris(undefined as never, { registry }),
@@ -256,6 +286,7 @@ const TABLE: Record<string, Record<string, Call>> = {
   untilAborted: {
     "(undefined)": () => core.untilAborted(undefined as never, undefined),
     '(promise, "x")': () => core.untilAborted(Promise.resolve(1), "x" as never),
+    '(promise, undefined, "x")': () => core.untilAborted(Promise.resolve(1), undefined, "x" as never),
   },
   readOpenOptions: {
     "(undefined, {}, spec)": () => core.readOpenOptions(undefined as never, {}, {}),

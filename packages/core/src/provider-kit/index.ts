@@ -20,5 +20,6 @@ export {
   readOpenOptions,
 } from "./open-options.js";
 export { createPromiseCache, type PromiseCache, type PromiseCacheOptions } from "./promise-cache.js";
+export { parseRetryAfter } from "./retry-after.js";
 export { stripRequestData } from "./strip-cause.js";
 export { untilAborted } from "./until-aborted.js";

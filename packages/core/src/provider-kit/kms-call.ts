@@ -10,6 +10,8 @@ export interface KmsFailure {
   readonly retryable?: boolean | undefined;
   /** What the service said, for the message: an error type or status. Never request data. */
   readonly detail?: string | undefined;
+  /** The service's Retry-After, in ms, when it sent one (core's retries wait that long). */
+  readonly retryAfterMs?: number | undefined;
 }
 
 /**
@@ -108,5 +110,6 @@ export function kmsError(
   return new EnvelopeError(failure.code, `${service} ${operation} with ${keyId} failed: ${detail}`, {
     cause,
     ...(failure.retryable === undefined ? {} : { retryable: failure.retryable }),
+    ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
   });
 }

@@ -43,5 +43,5 @@ export function createMemoryKek(keyId = "memory-1", provider = "memory") {
       return dek;
     },
   };
-  return { kek, seen, calls };
+  return { kek, seen, calls, key };
 }
