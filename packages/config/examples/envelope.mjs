@@ -11,6 +11,7 @@ import { keyringFromConfig, loadConfig } from "@kms-envelope/config";
 import { createKeyUriRegistry, decrypt, encrypt, inspect } from "@kms-envelope/core";
 import { gcpKmsUriProvider } from "@kms-envelope/gcp-kms";
 import { localKeyUriProvider } from "@kms-envelope/local";
+import { vaultTransitUriProvider } from "@kms-envelope/vault-transit";
 
 const [command, profile] = process.argv.slice(2);
 if (command !== "encrypt" && command !== "decrypt") {
@@ -22,6 +23,7 @@ const registry = createKeyUriRegistry([
   gcpKmsUriProvider,
   azureKeyVaultUriProvider,
   localKeyUriProvider,
+  vaultTransitUriProvider,
 ]);
 const config = await loadConfig();
 if (config === undefined) throw new Error("no config file: set KMS_ENVELOPE_CONFIG");

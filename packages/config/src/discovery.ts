@@ -14,6 +14,16 @@ const GCP_NAME =
   /^projects\/([^/]+)\/locations\/([^/]+)\/keyRings\/[^/]+\/cryptoKeys\/[^/]+(?:\/cryptoKeyVersions\/[^/]+)?$/;
 const AZURE_KID = /^https:\/\/([^/:]+)(?::443)?\/keys\/[^/]+(?:\/[^/]+)?$/;
 const LOCAL_NAME = /^[^/]+$/;
+/** A transit key id: host:port/<namespace and mount path>/keys/<name>. */
+const VAULT_ID = /^([^/]+)\/(.+)\/keys\/[^/]+$/;
+
+const trimSlashes = (path: string) => path.replace(/^\/+|\/+$/g, "");
+
+/** "host[:port]" as transit key ids spell it: lowercase, port 8200 when absent. */
+function vaultServer(server: string): string {
+  const host = server.toLowerCase();
+  return /:\d+$/.test(host) ? host : `${host}:8200`;
+}
 
 /** Whether discovery's filters accept an envelope entry: only exact, parsed matches. */
 export function discoveryAccepts(filters: DiscoveryFilters, entry: EntryId): boolean {
@@ -43,6 +53,16 @@ export function discoveryAccepts(filters: DiscoveryFilters, entry: EntryId): boo
       const filter = filters["azure-keyvault"];
       const kid = AZURE_KID.exec(entry.keyId);
       return filter !== undefined && kid !== null && filter.vaults.includes(kid[1]!.toLowerCase());
+    }
+    case "vault-transit": {
+      const filter = filters["vault-transit"];
+      const id = VAULT_ID.exec(entry.keyId);
+      return (
+        filter !== undefined &&
+        id !== null &&
+        filter.servers.some((server) => vaultServer(server) === id[1]) &&
+        (filter.mounts === undefined || filter.mounts.some((mount) => trimSlashes(mount) === id[2]))
+      );
     }
     case "local":
       return filters.local !== undefined && LOCAL_NAME.test(entry.keyId);
@@ -77,7 +97,36 @@ export function discoveryFromFilters(
           `no installed provider opens ${entry.provider} keys`,
         );
       }
+      if (entry.provider === "vault-transit" && VAULT_ID.test(entry.keyId)) {
+        const { uri, options } = discoveredVaultKey(provider.scheme, entry.keyId, providerOptions);
+        return registry.open(uri, options);
+      }
       return registry.open(provider.uriFor(entry.keyId), providerOptions);
     },
+  };
+}
+
+/**
+ * A transit key id holds the namespace in front of the mount, and the opener
+ * would put the profile's `namespace` (or VAULT_NAMESPACE) in front again:
+ * a key inside that namespace is opened by its path below it (logins stay in
+ * the namespace), any other by its full path from the root namespace.
+ */
+function discoveredVaultKey(
+  scheme: string,
+  keyId: string,
+  providerOptions: Readonly<Record<string, KeyUriOpenOptions>>,
+): { uri: string; options: Readonly<Record<string, KeyUriOpenOptions>> } {
+  const settings = providerOptions[scheme] ?? {};
+  const configured = settings.namespace ?? process.env.VAULT_NAMESPACE ?? "";
+  const namespace = typeof configured === "string" ? trimSlashes(configured) : "";
+  const slash = keyId.indexOf("/");
+  const [server, path] = [keyId.slice(0, slash), keyId.slice(slash + 1)];
+  if (namespace !== "" && path.startsWith(`${namespace}/`)) {
+    return { uri: `${scheme}://${server}/${path.slice(namespace.length + 1)}`, options: providerOptions };
+  }
+  return {
+    uri: `${scheme}://${keyId}`,
+    options: { ...providerOptions, [scheme]: { ...settings, namespace: "" } },
   };
 }

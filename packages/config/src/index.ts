@@ -43,5 +43,6 @@ export type {
   ProfileConfig,
   ProviderSettings,
   RequiredContextKey,
+  VaultTransitSettings,
 } from "./types.js";
 export type { LocationMap, SourceLocation } from "./validate.js";

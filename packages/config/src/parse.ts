@@ -168,12 +168,7 @@ function profileFrom(raw: RawProfile, path: string, where: Where): ProfileConfig
   });
   const providers: Record<string, Record<string, unknown>> = Object.create(null);
   for (const [scheme, settings] of Object.entries(raw.providers ?? {})) {
-    const copy: Record<string, unknown> = { ...settings };
-    for (const name of PATH_SETTINGS[scheme] ?? []) {
-      const value = copy[name];
-      if (typeof value === "string" && !isAbsolute(value)) copy[name] = resolve(where.dir, value);
-    }
-    providers[scheme] = Object.freeze(copy);
+    providers[scheme] = withAbsolutePaths(settings, PATH_SETTINGS[scheme] ?? [], where.dir);
   }
   const profile: ProfileConfig = {
     encrypt,
@@ -192,4 +187,26 @@ function profileFrom(raw: RawProfile, path: string, where: Where): ProfileConfig
   }
   if (raw.limits !== undefined) profile.limits = raw.limits;
   return Object.freeze(profile);
+}
+
+/** A copy of `settings` with each named path ("field" or "object.field") resolved against `dir`. */
+function withAbsolutePaths(
+  settings: Readonly<Record<string, unknown>>,
+  paths: readonly string[],
+  dir: string,
+): Readonly<Record<string, unknown>> {
+  const copy: Record<string, unknown> = { ...settings };
+  for (const path of paths) {
+    const [head, field] = path.split(".") as [string, string | undefined];
+    if (field !== undefined) {
+      const inner = copy[head];
+      if (inner !== null && typeof inner === "object") {
+        copy[head] = withAbsolutePaths(inner as Record<string, unknown>, [field], dir);
+      }
+      continue;
+    }
+    const value = copy[head];
+    if (typeof value === "string" && !isAbsolute(value)) copy[head] = resolve(dir, value);
+  }
+  return Object.freeze(copy);
 }

@@ -34,12 +34,33 @@ export interface LocalSettings {
   keystore?: string;
 }
 
+/**
+ * `vault-transit` (and `hcvault`) settings a file can carry: no inline token
+ * or secret_id, only files holding them. Paths are absolute once loaded.
+ */
+export interface VaultTransitSettings {
+  tokenFile?: string;
+  appRole?: { roleId: string; secretIdFile: string; mount?: string };
+  kubernetes?: { role: string; jwtFile?: string; mount?: string };
+  renewToken?: boolean;
+  namespace?: string;
+  caFile?: string;
+  tls?: boolean;
+  keyType?: "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305" | "rsa-2048" | "rsa-3072" | "rsa-4096";
+  derived?: boolean;
+  generateDataKey?: boolean;
+  maxRetries?: number;
+  deadlineMs?: number;
+}
+
 /** Settings per key URI scheme. */
 export interface ProviderSettings {
   "aws-kms"?: AwsKmsSettings;
   "gcp-kms"?: GcpKmsSettings;
   "azure-keyvault"?: AzureKeyVaultSettings;
   local?: LocalSettings;
+  "vault-transit"?: VaultTransitSettings;
+  hcvault?: VaultTransitSettings;
 }
 
 /** Which envelope entries discovery may open, per provider. */
@@ -47,6 +68,8 @@ export interface DiscoveryFilters {
   "aws-kms"?: { partition: string; accounts: string[]; regions?: string[] };
   "gcp-kms"?: { projects: string[]; locations?: string[] };
   "azure-keyvault"?: { vaults: string[] };
+  /** Transit keys (vault-transit:// and hcvault://) on these servers, and in these mounts. */
+  "vault-transit"?: { servers: string[]; mounts?: string[] };
   /** Any key of the profile's local keystore. */
   local?: Record<string, never>;
 }

@@ -109,6 +109,10 @@ function visit(walk: Walk, input: Node, spec: Spec, path: string): unknown {
           child = spec.values;
         } else {
           const field = spec.fields[key];
+          const refused = spec.refused?.[key];
+          if (field === undefined && refused !== undefined) {
+            throw configError(walk.file, keyAt, `"${key}" is not accepted in ${label(path)}: ${refused}`);
+          }
           if (field === undefined) {
             const known = Object.keys(spec.fields);
             throw configError(

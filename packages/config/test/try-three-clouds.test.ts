@@ -7,8 +7,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "@kms-envelope/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadConfig } from "../src/index.js";
 
-// The README's "try all three clouds on your machine", command by command:
+// The README's "try all three clouds on your machine" (Vault transit too), command by command:
 // the emulators command in one process, the example program in others.
 const EMULATORS_BIN = join(
   dirname(createRequire(import.meta.url).resolve("@kms-envelope/emulators/package.json")),
@@ -26,12 +27,7 @@ beforeAll(async () => {
       EMULATORS_BIN,
       "--state",
       join(dir, ".emulators"),
-      "--port",
-      "aws=0",
-      "--port",
-      "gcp=0",
-      "--port",
-      "azure=0",
+      ...["aws", "gcp", "azure", "vault"].flatMap((cloud) => ["--port", `${cloud}=0`]),
     ],
     { stdio: ["ignore", "pipe", "ignore"] },
   );
@@ -66,7 +62,23 @@ async function example(args: string[], input: Buffer) {
   return { code, stdout: Buffer.concat(stdout), stderr };
 }
 
-it("one envelope wrapped for AWS, GCP and Azure, decrypted with each cloud alone", async () => {
+it("the printed config loads with @kms-envelope/config as it is: a profile per emulator and all", async () => {
+  const state = join(dir, ".emulators");
+  const config = await loadConfig({ path: join(state, "kms-envelope.yaml"), env: {} });
+  expect(config?.defaultProfile).toBe("all");
+  expect(Object.keys(config!.profiles)).toEqual(["all", "aws", "gcp", "azure", "vault"]);
+  expect(config!.profiles.vault!.providers).toEqual({
+    "vault-transit": { tokenFile: join(state, "vault-token"), tls: false },
+  });
+  expect(Object.keys(config!.profiles.all!.providers)).toEqual([
+    "aws-kms",
+    "gcp-kms",
+    "azure-keyvault",
+    "vault-transit",
+  ]);
+});
+
+it("one envelope wrapped for AWS, GCP, Azure and Vault, decrypted with each alone", async () => {
   const secret = Buffer.from("three clouds, one envelope\n");
   const encrypted = await example(["encrypt"], secret);
   expect(encrypted.code).toBe(0);
@@ -76,11 +88,13 @@ it("one envelope wrapped for AWS, GCP and Azure, decrypted with each cloud alone
     "aws-kms",
     "gcp-kms",
     "azure-keyvault",
+    "vault-transit",
   ]);
   for (const [profile, provider] of [
     ["aws", "aws-kms"],
     ["gcp", "gcp-kms"],
     ["azure", "azure-keyvault"],
+    ["vault", "vault-transit"],
   ]) {
     const decrypted = await example(["decrypt", profile!], readFileSync(join(dir, "demo.kmse")));
     expect(decrypted.stderr).toMatch(new RegExp(`^decrypted with profile ${profile}: ${provider} `));

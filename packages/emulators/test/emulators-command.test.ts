@@ -51,12 +51,15 @@ const anyToken: TokenCredential = {
 };
 
 describe("kms-envelope-emulators, as a separate process", () => {
-  it("serves all three clouds, prints a config, keeps keys across a restart, stops on SIGTERM and SIGINT", async () => {
+  it("serves all four emulators, prints a config, keeps keys across a restart, stops on SIGTERM and SIGINT", async () => {
     const state = mkdtempSync(join(tmpdir(), "kms-emulators-"));
-    const first = await start(["--state", state, "--port", "aws=0", "--port", "gcp=0", "--port", "azure=0"]);
+    const first = await start([
+      "--state",
+      state,
+      ...["aws", "gcp", "azure", "vault"].flatMap((cloud) => ["--port", `${cloud}=0`]),
+    ]);
     const ports = JSON.parse(readFileSync(join(state, "ports.json"), "utf8")) as Record<string, number>;
-    // Vault transit runs only when named.
-    expect(Object.keys(ports).sort()).toEqual(["aws", "azure", "gcp"]);
+    expect(Object.keys(ports).sort()).toEqual(["aws", "azure", "gcp", "vault"]);
     const config = readFileSync(join(state, "kms-envelope.yaml"), "utf8");
     expect(first.stdout.startsWith(config)).toBe(true);
     const awsKey = /"aws-kms:\/\/(arn:aws:kms:us-east-1:111122223333:key\/[0-9a-f-]{36})"/.exec(config)![1]!;
@@ -64,6 +67,8 @@ describe("kms-envelope-emulators, as a separate process", () => {
     expect(config).toContain(`"azure-keyvault://127.0.0.1:${ports.azure}/keys/demo"`);
     expect(config).toContain(`endpoint: "http://127.0.0.1:${ports.aws}"`);
     expect(config).toContain(`caFile: ${JSON.stringify(join(state, "azure-ca.pem"))}`);
+    expect(config).toContain(`"vault-transit://127.0.0.1:${ports.vault}/transit/keys/demo?derived=true"`);
+    expect(config).toContain(`tokenFile: ${JSON.stringify(join(state, "vault-token"))}`);
     expect(statSync(join(state, "aws-kms.json")).mode & 0o777).toBe(0o600);
     expect(statSync(join(state, "azure-tls-key.pem")).mode & 0o777).toBe(0o600);
 

@@ -42,12 +42,8 @@ export const CLOUDS: Readonly<Record<string, CloudStarter>> = {
   vault: startVault,
 };
 
-/**
- * What runs when no emulator is named. Vault joins only when named: the config
- * file the command prints is read by @kms-envelope/config, whose settings
- * schema does not know the `vault-transit` scheme yet.
- */
-export const DEFAULT_CLOUDS: readonly string[] = ["aws", "gcp", "azure"];
+/** What runs when no emulator is named: all of them. */
+export const DEFAULT_CLOUDS: readonly string[] = ["aws", "gcp", "azure", "vault"];
 
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
   aws: 7701,

@@ -5,8 +5,8 @@ import { runEmulators } from "./run-emulators.js";
 
 const USAGE = `usage: kms-envelope-emulators [${Object.keys(CLOUDS).join("|")}…] [--state DIR] [--seed FILE] [--port CLOUD=PORT…]
 
-Starts local, wire-compatible KMS emulators on 127.0.0.1 (aws, gcp and azure
-unless some are named; vault only when named), keeps their keys in --state (default ./.kms-envelope-emulators),
+Starts local, wire-compatible KMS emulators on 127.0.0.1 (all of them unless
+some are named), keeps their keys in --state (default ./.kms-envelope-emulators),
 creates the keys of --seed (JSON; default: one "demo" key per cloud) when
 missing, prints a kms-envelope config for them (also written to
 DIR/kms-envelope.yaml) and runs until Ctrl-C. Development only: key material

@@ -4,7 +4,7 @@ import { CLOUDS, DEFAULT_CLOUDS, DEFAULT_PORTS, type RunningCloud } from "./clou
 import { DEFAULT_SEEDS, readSeeds, type Seeds } from "./seeds.js";
 
 export interface RunEmulatorsOptions {
-  /** Which emulators (aws, gcp, azure, vault); aws, gcp and azure when empty. */
+  /** Which emulators (aws, gcp, azure, vault); all of them when empty. */
   clouds: readonly string[];
   /** Where keys, the TLS certificate, the ports and the printed config are kept. */
   stateDir: string;
