@@ -31,7 +31,8 @@ beforeAll(async () => {
   writeFileSync(join(ws.dir, "plain.bin"), plaintext);
   expect(cli(["encrypt", "-k", "local://app", "-i", "plain.bin", "-o", "env.kmse"]).status).toBe(0);
   envelope = readFileSync(join(ws.dir, "env.kmse"));
-});
+  // Three CLI processes and a fsynced 64 MiB encrypt: past vitest's 10 s hook default when CI runs every package at once.
+}, 60_000);
 
 async function waitForTemp(dir: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
