@@ -51,7 +51,11 @@ export const vaultErrorTable: KmsErrorTable = (error, operation) => {
     if (status === 401 || status === 403)
       return { code: "KEY_ACCESS_DENIED", detail: `${status} permission denied` };
     if (status === 404) return { code: "KEY_NOT_FOUND", detail: "404 no such mount or path" };
-    if (status === 429) return { code: "KMS_THROTTLED", detail: "429 rate limit" };
+    if (status === 429) {
+      // Core's retries (keyring `kms.retry`) wait at least what the service asked for.
+      const retryAfterMs = error.retryAfter === undefined ? undefined : error.retryAfter * 1000;
+      return { code: "KMS_THROTTLED", detail: "429 rate limit", retryAfterMs };
+    }
     if (status === 503 && text.includes("Vault is sealed"))
       return { code: "KMS_UNAVAILABLE", detail: "503 sealed" };
     // 412: a performance standby has not caught up yet.

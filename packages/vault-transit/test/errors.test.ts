@@ -70,6 +70,8 @@ describe("the error table, one code per Vault answer", () => {
     vault().faults.inject({ kind: "throttle", operation: "Encrypt" });
     const error = await expectCode(kek.wrap(randomBytes(32), CONTEXT), "KMS_THROTTLED");
     expect(error.retryable).toBe(true);
+    // The emulator's default throttle asks for Retry-After: 1 (whole seconds), carried for core's retries.
+    expect(error.retryAfterMs).toBe(1000);
     const patient = keyed({ maxRetries: 2 });
     vault().faults.inject({ kind: "throttle", operation: "Encrypt", delayMs: 0 }, 2);
     await patient.wrap(randomBytes(32), CONTEXT);
