@@ -11,6 +11,11 @@ export function cpuMilliseconds() {
   return (user + system) / 1000;
 }
 
+/** (max − min) / median: how far apart one contender's repetitions lie. */
+export function spread(values) {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -64,7 +69,8 @@ export async function interleaved(contenders, { repetitions, warmupMs, minMs, mi
  * `{ factory, args }` (exports of contenders.mjs), each in its own worker
  * (contender-worker.mjs). Warm-up, then `repetitions` rounds in which every
  * contender takes one encrypt sample in turn, then one decrypt sample in
- * turn; returns the medians by contender name.
+ * turn; returns the medians by contender name, and under `spread` each
+ * contender's (max − min) / median over the repetitions.
  */
 export async function interleavedInWorkers(specs, { bytes, repetitions, warmupMs, minMs, minOps }) {
   const script = new URL("./contender-worker.mjs", import.meta.url);
@@ -97,6 +103,8 @@ export async function interleavedInWorkers(specs, { bytes, repetitions, warmupMs
           samples.get(entry.name).push(await sample(entry, direction, { minMs, minOps }));
       }
       result[direction] = new Map([...samples].map(([name, values]) => [name, median(values)]));
+      result.spread ??= {};
+      result.spread[direction] = new Map([...samples].map(([name, values]) => [name, spread(values)]));
     }
     return result;
   } finally {

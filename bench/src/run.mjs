@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { baselineCore } from "./baseline.mjs";
 import { breakdown } from "./breakdown.mjs";
 import { contenderFactories } from "./contenders.mjs";
-import { interleavedInWorkers, median } from "./measure.mjs";
+import { interleavedInWorkers, median, spread } from "./measure.mjs";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const KIB = 1024;
@@ -81,6 +81,8 @@ function measureStreams(repetitions) {
       streams[contender] = {
         encryptMbPerSecond: median(runs.encrypt.map((run) => run.mbPerSecond)),
         decryptMbPerSecond: median(runs.decrypt.map((run) => run.mbPerSecond)),
+        encryptSpread: spread(runs.encrypt.map((run) => run.mbPerSecond)),
+        decryptSpread: spread(runs.decrypt.map((run) => run.mbPerSecond)),
         encryptPeakRssGrowthMiB: Math.max(...runs.encrypt.map((run) => run.peakRssGrowthMiB)),
         decryptPeakRssGrowthMiB: Math.max(...runs.decrypt.map((run) => run.peakRssGrowthMiB)),
       };
@@ -103,15 +105,23 @@ async function main() {
   const buffers = [];
   for (const size of SIZES) {
     log(`buffers: ${size.label}`);
-    const { encrypt, decrypt } = await measureSize(contenders, size);
+    const { encrypt, decrypt, spread: spreads } = await measureSize(contenders, size);
     for (const [direction, medians] of [
       ["encrypt", encrypt],
       ["decrypt", decrypt],
     ]) {
-      const row = { size: size.label, bytes: size.bytes, direction, opsPerSecond: {}, mbPerSecond: {} };
+      const row = {
+        size: size.label,
+        bytes: size.bytes,
+        direction,
+        opsPerSecond: {},
+        mbPerSecond: {},
+        spread: {},
+      };
       for (const contender of contenders) {
         row.opsPerSecond[contender.name] = medians.get(contender.name);
         row.mbPerSecond[contender.name] = mbPerSecond(medians.get(contender.name), size.bytes);
+        row.spread[contender.name] = spreads[direction].get(contender.name);
       }
       row.ratioToLimit = medians.get(ours.name) / medians.get(limit.name);
       row.ratioToPeerCommit = medians.get(ours.name) / medians.get(peerCommit.name);
@@ -234,20 +244,21 @@ export function renderTable(result) {
     const before = result.streams.baseline;
     lines.push(
       "",
-      `| before → after (same run) | ${result.contenders.baseline} | ${ours} | after ÷ before |`,
-      "|---|--:|--:|--:|",
+      `| before → after (same run) | ${result.contenders.baseline} | ${ours} | after ÷ before | spread before / after |`,
+      "|---|--:|--:|--:|--:|",
     );
+    const pct = (value) => `${fixed(value * 100)}%`;
     for (const row of result.buffers) {
       const cell = (name) =>
         row.bytes <= 1024 ? `${fixed(row.opsPerSecond[name])} ops/s` : `${fixed(row.mbPerSecond[name])} MB/s`;
       lines.push(
-        `| ${row.size} ${row.direction} | ${cell(result.contenders.baseline)} | ${cell(ours)} | ${fixed(row.ratioToBaseline, 2)} |`,
+        `| ${row.size} ${row.direction} | ${cell(result.contenders.baseline)} | ${cell(ours)} | ${fixed(row.ratioToBaseline, 2)} | ${pct(row.spread[result.contenders.baseline])} / ${pct(row.spread[ours])} |`,
       );
     }
     for (const direction of ["encrypt", "decrypt"]) {
       const key = `${direction}MbPerSecond`;
       lines.push(
-        `| ${result.streamMiB} MiB stream ${direction} | ${fixed(before[key])} MB/s | ${fixed(mine[key])} MB/s | ${fixed(mine[key] / before[key], 2)} |`,
+        `| ${result.streamMiB} MiB stream ${direction} | ${fixed(before[key])} MB/s | ${fixed(mine[key])} MB/s | ${fixed(mine[key] / before[key], 2)} | ${pct(before[`${direction}Spread`])} / ${pct(mine[`${direction}Spread`])} |`,
       );
     }
   }

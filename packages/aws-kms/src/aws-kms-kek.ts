@@ -223,6 +223,13 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       }
     };
   }
+  kek.close = async () => {
+    // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
+    if (options.client !== undefined || client === undefined) return;
+    const own = client;
+    client = undefined;
+    own.destroy();
+  };
   return Object.freeze(kek);
 }
 

@@ -45,10 +45,10 @@ let emulator: AwsKmsEmulator;
 let app: string;
 beforeAll(async () => {
   emulator = await startAwsKmsEmulator();
-  // Copies of core and aws-kms built now from this checkout, plus links to the SDK they need: nothing else.
+  // Copies of core and aws-kms (built now from this checkout), plus links to the SDK they need: nothing else.
   app = createIsolatedInstall([CORE, PACKAGE], {
     prefix: "aws-kms-fresh-",
-    build: true,
+    build: [PACKAGE],
     files: { "reader.mjs": READER, "writer.mjs": DEFAULT_CHAIN_WRITER },
   });
 });

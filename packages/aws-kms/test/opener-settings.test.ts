@@ -157,6 +157,23 @@ describe("data-only opener settings, through the real SDK client", () => {
     );
   });
 
+  it("close() releases a created client (the next call makes a new one) and leaves an injected one open", async () => {
+    const key = emulator.createKey();
+    const created = createAwsKmsKek({
+      keyId: key.arn,
+      endpoint: emulator.endpoint,
+      insecureTestCredentials: true,
+    });
+    await roundTrip(created);
+    await created.close!();
+    expect(await roundTrip(created)).toBe(key.arn);
+    const client = emulator.client();
+    const injected = createAwsKmsKek({ keyId: key.arn, client });
+    await injected.close!();
+    expect(await roundTrip(injected)).toBe(key.arn);
+    expect(emulator.calls.count("Encrypt")).toBe(3);
+  });
+
   it("the test credentials are the emulator's well-known pair and nothing else", () => {
     expect(AWS_INSECURE_TEST_CREDENTIALS.accessKeyId).toBe("KMSENVELOPETESTONLY");
     expect(Object.isFrozen(AWS_INSECURE_TEST_CREDENTIALS)).toBe(true);

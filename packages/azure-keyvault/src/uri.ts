@@ -3,6 +3,7 @@ import type { CryptographyClientOptions } from "@azure/keyvault-keys";
 import { EnvelopeError, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
 import {
   AZURE_KEYVAULT_PROVIDER,
+  type AzureKeyVaultKekOptions,
   type AzureWrapAlgorithm,
   createAzureKeyVaultKek,
 } from "./azure-keyvault-kek.js";
@@ -21,17 +22,7 @@ const OPTIONS = {
 } as const;
 
 /** The per-scheme options `registry.open(uri, { "azure-keyvault": … })` passes through. */
-export interface AzureKeyVaultUriOptions {
-  /** A credential kind ("default" | "cli" | "managed-identity" | "environment") or, from code, a TokenCredential. */
-  credential?: AzureCredentialKind | TokenCredential;
-  tenantId?: string;
-  caFile?: string;
-  insecureTestCredentials?: boolean;
-  clientOptions?: CryptographyClientOptions;
-  algorithm?: AzureWrapAlgorithm;
-  wrapLocally?: boolean;
-  keyCacheMs?: number;
-}
+export type AzureKeyVaultUriOptions = Omit<AzureKeyVaultKekOptions, "keyId">;
 
 /**
  * `azure-keyvault://<vault host>/keys/<name>[/<version>]` ↔

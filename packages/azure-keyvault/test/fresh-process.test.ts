@@ -36,7 +36,7 @@ describe("a fresh process with only core + azure-keyvault installed", () => {
     // The published shape: dist + package.json, built now from this checkout.
     app = createIsolatedInstall([coreDir, packageDir], {
       prefix: "kms-envelope-azure-app-",
-      build: true,
+      build: [packageDir],
       files: { "decrypt.mjs": CHILD_SCRIPT },
     });
   });

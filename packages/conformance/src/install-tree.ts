@@ -70,8 +70,13 @@ export function productionClosure(packageDir: string): Set<string> {
 export interface IsolatedInstallOptions {
   /** Prefix of the temporary directory's name. */
   readonly prefix?: string | undefined;
-  /** Build each package first (`tsc -p tsconfig.build.json`), so the child runs what this checkout ships. */
-  readonly build?: boolean | undefined;
+  /**
+   * Package directories to build first (`tsc -p tsconfig.build.json`), so the
+   * child runs what this checkout ships; `true` is the last of `packageDirs`
+   * (the package under test). Build only your own package: others' dist may
+   * be read by tests running in parallel.
+   */
+  readonly build?: boolean | readonly string[] | undefined;
   /**
    * Packages copied a second time inside another's node_modules, as npm nests
    * a second copy when versions drift: `{ "@kms-envelope/aws-kms": [coreDir] }`.
@@ -141,8 +146,10 @@ export function createIsolatedInstall(
   options: string | IsolatedInstallOptions = {},
 ): string {
   const settings = typeof options === "string" ? { prefix: options } : options;
-  if (settings.build === true) {
-    for (const dir of [...packageDirs, ...Object.values(settings.nested ?? {}).flat()]) {
+  const toBuild =
+    settings.build === true ? packageDirs.slice(-1) : settings.build === false ? [] : settings.build;
+  if (toBuild !== undefined) {
+    for (const dir of toBuild) {
       const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
       execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
     }

@@ -40,7 +40,7 @@ describe("a fresh process with only core + gcp-kms installed", () => {
     // The published shape: dist + package.json, built now from this checkout.
     app = createIsolatedInstall([coreDir, packageDir], {
       prefix: "kms-envelope-gcp-app-",
-      build: true,
+      build: [packageDir],
       files: { "decrypt.mjs": CHILD_SCRIPT },
     });
   });

@@ -26,7 +26,7 @@ describe("a fresh process with only core + vault-transit installed", () => {
     // The published shape: dist + package.json, built now from this checkout.
     app = createIsolatedInstall([coreDir, packageDir], {
       prefix: "kms-envelope-vault-app-",
-      build: true,
+      build: [packageDir],
       files: { "decrypt.mjs": CHILD_SCRIPT, "vault-ca.pem": vault.ca! },
     });
   });
