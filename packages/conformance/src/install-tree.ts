@@ -4,8 +4,10 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -65,6 +67,32 @@ export function productionClosure(packageDir: string): Set<string> {
   };
   visit(realpathSync(packageDir));
   return new Set(seen.values());
+}
+
+/** Newest (or, with `oldest`, oldest) modification time of the files below `path`; -1 when there are none. */
+function mtimeBelow(path: string, oldest = false): number {
+  if (!existsSync(path)) return -1;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let found = -1;
+  for (const entry of readdirSync(path)) {
+    const time = mtimeBelow(join(path, entry), oldest);
+    if (time < 0) continue;
+    if (found < 0 || (oldest ? time < found : time > found)) found = time;
+  }
+  return found;
+}
+
+/** Whether `dir/dist` was built after every source and build setting last changed. */
+export function distIsCurrent(dir: string): boolean {
+  const built = mtimeBelow(join(dir, "dist"), true);
+  if (built < 0) return false;
+  const sources = Math.max(
+    mtimeBelow(join(dir, "src")),
+    mtimeBelow(join(dir, "tsconfig.build.json")),
+    mtimeBelow(join(dir, "package.json")),
+  );
+  return sources >= 0 && built >= sources;
 }
 
 export interface IsolatedInstallOptions {
@@ -150,6 +178,9 @@ export function createIsolatedInstall(
     settings.build === true ? packageDirs.slice(-1) : settings.build === false ? [] : settings.build;
   if (toBuild !== undefined) {
     for (const dir of toBuild) {
+      // Under turbo the build task already ran: rewriting dist in place would
+      // race other packages' tests that import it at the same moment.
+      if (distIsCurrent(dir)) continue;
       const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
       execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
     }
