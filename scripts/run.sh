@@ -72,8 +72,8 @@ case "${1:-}" in
     ;;
   emulators)
     install
-    echo "› building the emulators and the config example" >&2
-    "$PNPM" exec turbo run build --filter=@kms-envelope/emulators --filter=@kms-envelope/config... --output-logs=errors-only >&2
+    echo "› building the emulators and the CLI with its providers" >&2
+    "$PNPM" exec turbo run build --filter=@kms-envelope/emulators --filter=@kms-envelope/cli... --output-logs=errors-only >&2
     shift
     exec "$PNPM" exec node packages/emulators/dist/bin/kms-envelope-emulators.js "$@"
     ;;

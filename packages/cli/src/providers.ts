@@ -8,15 +8,19 @@ import {
 import { localKeyUriProvider } from "@kms-envelope/local";
 
 /**
- * The cloud provider packages the CLI can use, by URI scheme. Each is an
- * optional peer dependency: installed beside the CLI (`npm i -g
+ * The cloud (and Vault) provider packages the CLI can use, by URI scheme.
+ * Each is an optional peer dependency: installed beside the CLI (`npm i -g
  * @kms-envelope/cli @kms-envelope/aws-kms`), it is imported only when a key
- * URI of its scheme is used, so a local-key run loads no cloud SDK.
+ * URI of its scheme is used, so a local-key run loads no cloud SDK. One
+ * package may serve two schemes (`hcvault://` is Tink's spelling of
+ * `vault-transit://`).
  */
 export const CLOUD_PROVIDER_PACKAGES: Readonly<Record<string, string>> = Object.freeze({
   "aws-kms": "@kms-envelope/aws-kms",
   "gcp-kms": "@kms-envelope/gcp-kms",
   "azure-keyvault": "@kms-envelope/azure-keyvault",
+  "vault-transit": "@kms-envelope/vault-transit",
+  hcvault: "@kms-envelope/vault-transit",
 });
 
 function isMissingPackage(error: unknown, packageName: string): boolean {

@@ -59,6 +59,23 @@ describe("-o never replaces what is not a regular file", () => {
     expect(after.ino).toBe(before.ino);
   });
 
+  it("a block device made with mknod is refused (INVALID_ARGUMENT, status 2), neither written nor replaced", (context) => {
+    const made = spawnSync("mknod", [join(ws.dir, "disk"), "b", "7", "200"]);
+    if (made.status !== 0) {
+      context.skip(`mknod needs root (CI runs as root): ${made.stderr.toString().trim()}`);
+      return;
+    }
+    const before = lstatSync(join(ws.dir, "disk"));
+    const result = cli(["decrypt", "-i", "e.kmse", "-o", "disk"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(ONE_ERROR_LINE("INVALID_ARGUMENT"));
+    expect(result.stderr).toContain("disk is a block device: refusing to write to it");
+    const after = lstatSync(join(ws.dir, "disk"));
+    expect(after.isBlockDevice()).toBe(true);
+    expect([after.ino, after.rdev]).toEqual([before.ino, before.rdev]);
+    return expect(tempFiles(ws.dir)).resolves.toEqual([]);
+  });
+
   it("a FIFO is written to as a stream and stays a FIFO", async () => {
     const fifo = join(ws.dir, "pipe");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
@@ -85,6 +102,31 @@ describe("-o never replaces what is not a regular file", () => {
       await new Promise((done) => setTimeout(done, 50));
       expect(Buffer.concat(received).toString()).toBe("the plaintext");
       expect(lstatSync(path).isSocket()).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("a Unix socket whose reader goes away mid-stream: one IO_ERROR line (status 9), the socket stays", async () => {
+    // Enough plaintext that the writer is still writing when the reader resets the connection.
+    writeFileSync(join(ws.dir, "big.bin"), Buffer.alloc(32 * 1024 * 1024, 7));
+    expect(cli(["encrypt", "-k", "local://app", "-i", "big.bin", "-o", "big.kmse"]).status).toBe(0);
+    const path = join(ws.dir, "gone.sock");
+    const server = createServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((done) => server.listen(path, done));
+    try {
+      const writer = cliSpawn(ws, ["decrypt", "-i", "big.kmse", "-o", "gone.sock"], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      writer.stderr!.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      expect((await exited(writer)).status).toBe(9);
+      expect(stderr).toMatch(ONE_ERROR_LINE("IO_ERROR"));
+      expect(stderr).toMatch(/cannot write \S*gone\.sock: E(PIPE|CONNRESET)/);
+      expect(lstatSync(path).isSocket()).toBe(true);
+      expect(await tempFiles(ws.dir)).toEqual([]);
     } finally {
       server.close();
     }

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { resolvePackageDir } from "@kms-envelope/conformance";
 import { inspect } from "@kms-envelope/core";
 import { type AwsKmsEmulator, startAwsKmsEmulator } from "@kms-envelope/emulators/aws";
+import { startVaultTransitEmulator } from "@kms-envelope/emulators/vault";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { assertBuilt, BIN, cliAsync, cliSync, ONE_ERROR_LINE, type Workspace, workspace } from "./helpers.js";
 
@@ -80,7 +81,8 @@ describe("providers load only for the schemes a command uses", () => {
     ] as const) {
       const urls = await modulesLoaded([...args], {}, input);
       expect(urls.length).toBeGreaterThan(10);
-      for (const sdk of CLOUD_SDKS) expect(loads(urls, sdk), `${args[0]} loaded ${sdk}`).toBe(false);
+      for (const sdk of [...CLOUD_SDKS, "@kms-envelope/vault-transit"])
+        expect(loads(urls, sdk), `${args[0]} loaded ${sdk}`).toBe(false);
       expect(loads(urls, "cli-progress"), "progress library for a tiny input").toBe(false);
     }
   });
@@ -90,6 +92,23 @@ describe("providers load only for the schemes a command uses", () => {
     const urls = await modulesLoaded(["encrypt", "-k", `aws-kms://${key.arn}`, "-o", "a.kmse"], awsEnv);
     expect(loads(urls, "@aws-sdk")).toBe(true);
     for (const other of ["@google-cloud", "@azure", "@grpc"]) expect(loads(urls, other), other).toBe(false);
+  });
+  it("a vault-transit key loads @kms-envelope/vault-transit and no cloud SDK", async () => {
+    const vault = await startVaultTransitEmulator();
+    try {
+      vault.createKey("app");
+      writeFileSync(join(ws.dir, "vault-token"), vault.rootToken);
+      const settings = `{ tokenFile: ${JSON.stringify(join(ws.dir, "vault-token"))}, tls: false }`;
+      writeFileSync(
+        join(ws.dir, "vault.yaml"),
+        `profiles:\n  v:\n    encrypt: ["vault-transit://${vault.hostPort}/transit/keys/app"]\n    providers:\n      vault-transit: ${settings}\n`,
+      );
+      const urls = await modulesLoaded(["encrypt", "--config", "vault.yaml", "-o", "v.kmse"]);
+      expect(loads(urls, "@kms-envelope/vault-transit")).toBe(true);
+      for (const sdk of CLOUD_SDKS) expect(loads(urls, sdk), sdk).toBe(false);
+    } finally {
+      await vault.close();
+    }
   });
 });
 

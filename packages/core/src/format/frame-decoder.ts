@@ -1,6 +1,7 @@
 import { EnvelopeError, ERROR_CODES, type ErrorCode } from "../errors.js";
 import { badArgument, checkBytes, checkCount, checkObject } from "./arguments.js";
 import { FRAME_MARKER_FINAL, FRAME_MARKER_REGULAR, MAX_FRAME_COUNT, TAG_LENGTH } from "./constants.js";
+import { frameDecoderSeam } from "./frame-decoder-seam.js";
 
 /**
  * The body checks, in the order a decoder makes them (docs/format.md,
@@ -56,7 +57,7 @@ type State = "marker" | "final-length" | "ciphertext" | "tag" | "done";
  */
 export class FrameDecoder {
   private state: State = "marker";
-  private sequence = 1;
+  private sequence = frameDecoderSeam.firstSequence;
   private released = 0;
   private final = false;
   private frameLength = 0;
