@@ -198,6 +198,25 @@ describe("multi-KEK decrypt", () => {
     expect(isZero(a.returned.at(-1)!)).toBe(true);
   });
 
+  it("hedging reports a failover only when another KEK was started: a slow last KEK is not a failover", async () => {
+    const a = createScriptedKek("a");
+    const b = createScriptedKek("b");
+    const envelope = await encrypt(hello(), {
+      keyring: createKeyring({ primary: a.kek, extra: [b.kek] }),
+      context,
+    });
+    a.next({ delayMs: 400 });
+    b.next({ delayMs: 120 });
+    const { events, onEvent } = collect();
+    const keyring = createKeyring({ decryptOnly: [a.kek, b.kek], kms: { hedgeAfterMs: 30 }, onEvent });
+    const result = await decrypt(envelope, { keyring });
+    expect(result.unwrappedWith.keyId).toBe("b");
+    // b runs past hedgeAfterMs too, but nothing is left to start: one failover (a → b), not two.
+    expect(events.filter((e) => e.type === "failover")).toEqual([
+      expect.objectContaining({ reason: "hedge", keyId: "a" }),
+    ]);
+  });
+
   it("without hedging the second KEK is not called while the first answers", async () => {
     const a = createScriptedKek("a");
     const b = createScriptedKek("b");

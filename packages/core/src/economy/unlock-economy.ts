@@ -115,8 +115,9 @@ async function unlock(
       );
       if (outcome === HEDGE) {
         const slow = [...running].at(-1)!.candidate.entry;
-        emit(economy.onEvent, { type: "failover", reason: "hedge", ...entryId(slow) });
         more = await startNext();
+        // Only a hedge that started another KEK is a failover; with none left, the slow call just goes on.
+        if (more) emit(economy.onEvent, { type: "failover", reason: "hedge", ...entryId(slow) });
         continue;
       }
       running.delete(outcome.attempt);
