@@ -4,6 +4,7 @@ import { EnvelopeError, isEnvelopeError } from "@kms-envelope/core";
 import { BrokenPipe, CliIoError, errnoText, isBrokenPipe } from "../cli-errors.js";
 import type { InputSource } from "./input.js";
 import type { OutputTarget } from "./output.js";
+import { youngCollector } from "./young-collector.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: pipeline stages are heterogeneous by design
 export type Stage = any;
@@ -33,7 +34,11 @@ export async function transfer(
   input.stream.once("error", mark("read"));
   output.stream.once("error", mark("write"));
   try {
-    await pipeline([input.stream as Readable, ...stages, output.stream as Writable], { signal });
+    const flowing = pipeline([input.stream as Readable, ...stages, output.stream as Writable], { signal });
+    // Beside the pipeline's own listener (attached above): frees each chunk's garbage while it is young.
+    const collect = youngCollector();
+    input.stream.on("data", (chunk: Buffer) => collect(chunk.length));
+    await flowing;
     await output.commit();
   } catch (error) {
     await output.abort();
