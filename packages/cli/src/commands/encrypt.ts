@@ -47,12 +47,9 @@ export async function runEncrypt({ values, positionals }: CommandInput, environm
     cwd: environment.cwd,
   });
   const progress = dataProgress("encrypt", input, values);
-  const tap = envelopeTap();
-  const stages = [
-    ...progress.stages,
-    encryptStream({ keyring, context, frameLength, signal: environment.signal }),
-    tap.stage,
-  ];
+  const encrypting = encryptStream({ keyring, context, frameLength, signal: environment.signal });
+  const tap = envelopeTap(encrypting);
+  const stages = [...progress.stages, encrypting];
   if (armored) stages.push(armorStream());
   try {
     await transfer(input, stages, output, environment.signal);

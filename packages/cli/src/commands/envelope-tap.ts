@@ -1,17 +1,19 @@
+import type { Readable } from "node:stream";
 import { type EnvelopeInfo, inspect } from "@kms-envelope/core";
-import { tapStream } from "../io/armor-stream.js";
 import { MAX_HEADER_BYTES } from "../io/header-reader.js";
 
 /**
- * A pass-through stage over envelope bytes that counts them and reads the
- * header as it goes by (core emits it first, whole), for the summary.
+ * Watches the envelope bytes a stage emits (a `data` listener beside the
+ * pipeline's own, not a pass-through stage of its own: one stream hop less
+ * per 64 KiB chunk): counts them and reads the header as it goes by (core
+ * emits it first, whole), for the summary.
  */
-export function envelopeTap() {
+export function envelopeTap(source: Readable) {
   let info: EnvelopeInfo | undefined;
   let bytes = 0;
   let head: Buffer[] | undefined = [];
   let headLength = 0;
-  const stage = tapStream((chunk) => {
+  source.on("data", (chunk: Buffer) => {
     bytes += chunk.length;
     if (head === undefined) return;
     head.push(chunk);
@@ -24,7 +26,6 @@ export function envelopeTap() {
     }
   });
   return {
-    stage,
     get info() {
       return info;
     },

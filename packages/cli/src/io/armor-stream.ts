@@ -77,13 +77,3 @@ export function envelopeDecoder(): EnvelopeDecoder {
   });
   return Object.assign(stream, { armored });
 }
-
-/** A byte-mode pass-through calling `onChunk` with each chunk (counting, looking at headers). */
-export function tapStream(onChunk: (chunk: Buffer) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onChunk(chunk);
-      callback(null, chunk);
-    },
-  });
-}
