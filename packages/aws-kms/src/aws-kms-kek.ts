@@ -7,25 +7,31 @@ import {
   ReEncryptCommand,
 } from "@aws-sdk/client-kms";
 import {
+  abortSignalOption,
+  checkClientSettings,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKmsCaller,
   DEK_LENGTH,
   type EncryptionContext,
   EnvelopeError,
-  isLoopbackUrl,
   type KeyEncryptionKey,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { isSameMultiRegionKey, parseKmsArn } from "./arn.js";
 import { awsKmsErrors } from "./errors.js";
-import { createKeyResolver, sendOptions } from "./key-resolver.js";
+import { createKeyResolver } from "./key-resolver.js";
 import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 
 export const AWS_KMS_PROVIDER = "aws-kms";
 
 export type AwsKmsEncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_256";
+export const AWS_KMS_ENCRYPTION_ALGORITHMS: readonly AwsKmsEncryptionAlgorithm[] = [
+  "SYMMETRIC_DEFAULT",
+  "RSAES_OAEP_SHA_256",
+];
 
 /**
  * The static credentials `insecureTestCredentials` sends; `@kms-envelope/emulators`
@@ -82,7 +88,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     );
   }
   const algorithm = options.encryptionAlgorithm ?? "SYMMETRIC_DEFAULT";
-  if (algorithm !== "SYMMETRIC_DEFAULT" && algorithm !== "RSAES_OAEP_SHA_256") {
+  if (!AWS_KMS_ENCRYPTION_ALGORITHMS.includes(algorithm)) {
     throw new EnvelopeError(
       "INVALID_ARGUMENT",
       `unsupported AWS KMS encryption algorithm "${String(algorithm)}"`,
@@ -121,11 +127,11 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       checkReportedKey("AWS KMS", "Encrypt", out.KeyId, arn);
-      return { keyId: arn, wrapped: ciphertextOf("Encrypt", out.CiphertextBlob, arn) };
+      return { keyId: arn, wrapped: checkWrappedKey(out.CiphertextBlob, `AWS KMS Encrypt with ${arn}`) };
     },
 
     async unwrap(entry, context, callOptions) {
@@ -146,7 +152,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             GrantTokens: grantTokens,
           };
       const out = await call("Decrypt", arn, signal, (abortSignal) =>
-        getClient().send(new DecryptCommand(input), sendOptions(abortSignal)),
+        getClient().send(new DecryptCommand(input), abortSignalOption(abortSignal)),
       );
       try {
         checkReportedKey("AWS KMS", "Decrypt", out.KeyId, arn);
@@ -185,12 +191,12 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             DestinationEncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       checkReportedKey("AWS KMS", "ReEncrypt", out.SourceKeyId, entry.keyId);
       checkReportedKey("AWS KMS", "ReEncrypt", out.KeyId, arn);
-      return { keyId: arn, wrapped: ciphertextOf("ReEncrypt", out.CiphertextBlob, arn) };
+      return { keyId: arn, wrapped: checkWrappedKey(out.CiphertextBlob, `AWS KMS ReEncrypt with ${arn}`) };
     },
   };
 
@@ -206,12 +212,12 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       try {
         checkReportedKey("AWS KMS", "GenerateDataKey", out.KeyId, arn);
-        const wrapped = ciphertextOf("GenerateDataKey", out.CiphertextBlob, arn);
+        const wrapped = checkWrappedKey(out.CiphertextBlob, `AWS KMS GenerateDataKey with ${arn}`);
         return {
           keyId: arn,
           wrapped,
@@ -238,53 +244,27 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
  * configures that client, so passing one next to `client` is an error.
  */
 function clientFactory(options: AwsKmsKekOptions, arnRegion: string | undefined): () => KMSClient {
-  const { clientConfig, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials } = options;
+  const { clientConfig, region, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials } =
+    options;
+  checkClientSettings({
+    settings: { region, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials, clientConfig },
+    injected: options.client !== undefined,
+    endpoint: endpoint ?? (typeof clientConfig?.endpoint === "string" ? clientConfig.endpoint : undefined),
+    insecureTestCredentials,
+  });
+  const env = process.env;
   const own = {
-    region: options.region,
+    region: region ?? clientConfig?.region ?? arnRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     endpoint,
     profile,
     maxAttempts,
     retryMode,
-    insecureTestCredentials,
-    clientConfig,
+    credentials: insecureTestCredentials === true ? { ...AWS_INSECURE_TEST_CREDENTIALS } : undefined,
   };
-  const given = Object.entries(own).filter(([, value]) => value !== undefined);
-  if (options.client !== undefined && given.length > 0) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      `${given.map(([name]) => name).join(", ")} configure a created client: set them on the client you pass instead`,
-    );
-  }
-  const effectiveEndpoint =
-    endpoint ?? (typeof clientConfig?.endpoint === "string" ? clientConfig.endpoint : undefined);
-  if (
-    insecureTestCredentials === true &&
-    (effectiveEndpoint === undefined || !isLoopbackUrl(effectiveEndpoint))
-  ) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "insecureTestCredentials needs a loopback endpoint (an emulator)",
-    );
-  }
-  const region =
-    options.region ??
-    clientConfig?.region ??
-    arnRegion ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION;
-  const config: KMSClientConfig = { ...clientConfig };
-  if (region !== undefined) config.region = region;
-  if (endpoint !== undefined) config.endpoint = endpoint;
-  if (profile !== undefined) config.profile = profile;
-  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
-  if (retryMode !== undefined) config.retryMode = retryMode;
-  if (insecureTestCredentials === true) config.credentials = { ...AWS_INSECURE_TEST_CREDENTIALS };
+  // Only what is set: an explicit undefined would hide the SDK's own default.
+  const config = {
+    ...clientConfig,
+    ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)),
+  };
   return () => new KMSClient(config);
-}
-
-function ciphertextOf(operation: string, blob: Uint8Array | undefined, arn: string): Uint8Array {
-  if (blob === undefined || blob.length === 0) {
-    throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS ${operation} with ${arn} returned no ciphertext`);
-  }
-  return blob;
 }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  abortSignalOption,
+  checkClientSettings,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKeyring,
   createKmsCaller,
   createPromiseCache,
@@ -320,5 +323,136 @@ describe("readOpenOptions and isLoopbackUrl", () => {
     ]) {
       expect(isLoopbackUrl(url), url).toBe(false);
     }
+  });
+});
+
+describe("readOpenOptions kinds: lists of strings, anyOf, typed by the options type", () => {
+  interface Options {
+    retryMode?: "standard" | "adaptive" | undefined;
+    credential?: "default" | "cli" | { getToken(): unknown } | undefined;
+    region?: string | undefined;
+  }
+  const spec = {
+    retryMode: ["standard", "adaptive"],
+    credential: { anyOf: [["default", "cli"], "object"] },
+    region: "string",
+  } as const;
+
+  it("accepts a listed string, or any alternative of anyOf, typed as the options type", () => {
+    const token = { getToken: () => "t" };
+    const read: Partial<Options> = readOpenOptions<Options>(
+      "test",
+      { retryMode: "adaptive", credential: token },
+      spec,
+    );
+    expect(read).toEqual({ retryMode: "adaptive", credential: token });
+    expect(readOpenOptions<Options>("test", { credential: "cli" }, spec)).toEqual({ credential: "cli" });
+  });
+
+  it("refuses a string not listed, or a value that fits no alternative, naming what it may be", () => {
+    expect(() => readOpenOptions<Options>("test", { retryMode: "legacy" }, spec)).toThrow(
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: 'test provider option "retryMode" must be one of "standard", "adaptive"',
+      }),
+    );
+    expect(() => readOpenOptions<Options>("test", { credential: "browser" }, spec)).toThrow(
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: 'test provider option "credential" must be one of "default", "cli" or an object',
+      }),
+    );
+    expect(() => readOpenOptions<Options>("test", { credential: 3 }, spec)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+  });
+
+  it("a spec entry that is no kind is the caller's INVALID_ARGUMENT, not a TypeError", () => {
+    expect(() => readOpenOptions("test", { a: "x" }, { a: "text" as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining("spec.a") }),
+    );
+    expect(() => readOpenOptions("test", { a: "x" }, { a: { anyOf: [7] } as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining("spec.a") }),
+    );
+  });
+});
+
+describe("checkClientSettings", () => {
+  const invalid = (message: string) => expect.objectContaining({ code: "INVALID_ARGUMENT", message });
+
+  it("refuses settings of a created client next to an injected one, naming those given", () => {
+    expect(() =>
+      checkClientSettings({
+        settings: { endpoint: "https://kms.example", profile: undefined, maxAttempts: 2 },
+        injected: true,
+      }),
+    ).toThrow(
+      invalid("endpoint, maxAttempts configure a created client: set them on the client you pass instead"),
+    );
+    expect(checkClientSettings({ settings: { endpoint: undefined }, injected: true })).toBeUndefined();
+  });
+
+  it("returns the parsed endpoint: https://, or http:// only on loopback", () => {
+    expect(checkClientSettings({ settings: {}, endpoint: "https://kms.example:8443" })?.port).toBe("8443");
+    expect(checkClientSettings({ settings: {}, endpoint: "http://127.0.0.1:4000" })?.hostname).toBe(
+      "127.0.0.1",
+    );
+    expect(checkClientSettings({ settings: {}, endpoint: "http://[::1]:4000" })?.protocol).toBe("http:");
+    expect(() => checkClientSettings({ settings: {}, endpoint: "http://kms.example" })).toThrow(
+      invalid('endpoint "http://kms.example" must be https:// (plain http:// only for a loopback emulator)'),
+    );
+    expect(() => checkClientSettings({ settings: {}, endpoint: "ftp://127.0.0.1" })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+    expect(() => checkClientSettings({ settings: {}, endpoint: "kms.example" })).toThrow(
+      invalid('endpoint "kms.example" is not a URL'),
+    );
+  });
+
+  it("accepts insecureTestCredentials only with a loopback endpoint", () => {
+    const refused = invalid("insecureTestCredentials needs a loopback endpoint (an emulator)");
+    expect(() => checkClientSettings({ settings: {}, insecureTestCredentials: true })).toThrow(refused);
+    expect(() =>
+      checkClientSettings({ settings: {}, endpoint: "https://kms.example", insecureTestCredentials: true }),
+    ).toThrow(refused);
+    expect(() =>
+      checkClientSettings({
+        settings: {},
+        endpoint: "https://127.0.0.1.evil.example",
+        insecureTestCredentials: true,
+      }),
+    ).toThrow(refused);
+    expect(
+      checkClientSettings({ settings: {}, endpoint: "https://localhost:9", insecureTestCredentials: true })
+        ?.host,
+    ).toBe("localhost:9");
+    expect(checkClientSettings({ settings: {}, insecureTestCredentials: false })).toBeUndefined();
+  });
+});
+
+describe("checkWrappedKey and abortSignalOption", () => {
+  it("checkWrappedKey passes some bytes (exactly `length` when given), else KMS_INTEGRITY", () => {
+    const bytes = new Uint8Array(40);
+    expect(checkWrappedKey(bytes, "Acme Encrypt")).toBe(bytes);
+    expect(checkWrappedKey(bytes, "Acme Encrypt", 40)).toBe(bytes);
+    expect(() => checkWrappedKey(undefined, "Acme Encrypt")).toThrow(
+      expect.objectContaining({ code: "KMS_INTEGRITY", message: "Acme Encrypt returned no wrapped key" }),
+    );
+    expect(() => checkWrappedKey(new Uint8Array(0), "Acme Encrypt")).toThrow(
+      expect.objectContaining({ code: "KMS_INTEGRITY" }),
+    );
+    expect(() => checkWrappedKey(bytes, "Acme Encrypt", 256)).toThrow(
+      expect.objectContaining({
+        code: "KMS_INTEGRITY",
+        message: "Acme Encrypt returned 40 wrapped bytes, not 256",
+      }),
+    );
+  });
+
+  it("abortSignalOption leaves the option out without a signal", () => {
+    const signal = new AbortController().signal;
+    expect(abortSignalOption(undefined)).toEqual({});
+    expect(Object.hasOwn(abortSignalOption(undefined), "abortSignal")).toBe(false);
+    expect(abortSignalOption(signal)).toEqual({ abortSignal: signal });
   });
 });

@@ -74,18 +74,8 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       `"${name}" is not a Cloud KMS key name (projects/*/locations/*/keyRings/*/cryptoKeys/*[/cryptoKeyVersions/*])`,
     );
   }
-  const { client: injected, endpoint, transport, credentialsFile, insecureTestCredentials } = options;
-  const settings = { endpoint, transport, credentialsFile, insecureTestCredentials };
-  if (
-    injected !== undefined &&
-    (options.clientOptions !== undefined || Object.values(settings).some((v) => v !== undefined))
-  ) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "clientOptions, endpoint, transport, credentialsFile and insecureTestCredentials configure a created client: set them on the client you pass instead",
-    );
-  }
-  const clientOptions = clientOptionsFor(settings, options.clientOptions);
+  const injected = options.client;
+  const clientOptions = clientOptionsFor(options);
   const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
 
   /**
@@ -143,9 +133,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       throw new EnvelopeError(
         "KMS_INTEGRITY",
         `${SERVICE} ${operation} response for ${name}: ${field} failed its CRC32C check`,
-        {
-          retryable: true,
-        },
+        { retryable: true },
       );
     }
   }
@@ -155,9 +143,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       throw new EnvelopeError(
         "KMS_INTEGRITY",
         `${SERVICE} ${operation} on ${name} did not verify the request's ${field} checksum`,
-        {
-          retryable: true,
-        },
+        { retryable: true },
       );
     }
   }

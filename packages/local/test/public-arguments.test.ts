@@ -288,11 +288,24 @@ const TABLE: Record<string, Record<string, Call>> = {
     '(promise, "x")': () => core.untilAborted(Promise.resolve(1), "x" as never),
     '(promise, undefined, "x")': () => core.untilAborted(Promise.resolve(1), undefined, "x" as never),
   },
+  checkClientSettings: {
+    "(undefined)": () => core.checkClientSettings(undefined as never),
+    "({ settings: null })": () => core.checkClientSettings({ settings: null as never }),
+    "({ settings, endpoint: 1 })": () => core.checkClientSettings({ settings: {}, endpoint: 1 as never }),
+  },
+  checkWrappedKey: {
+    "(bytes, undefined)": () => core.checkWrappedKey(new Uint8Array(1), undefined as never),
+    '(bytes, "s", 0)': () => core.checkWrappedKey(new Uint8Array(1), "s", 0),
+  },
+  abortSignalOption: {
+    '("x")': () => core.abortSignalOption("x" as never),
+  },
   readOpenOptions: {
     "(undefined, {}, spec)": () => core.readOpenOptions(undefined as never, {}, {}),
     '("s", {}, null)': () => core.readOpenOptions("s", {}, null as never),
     '("s", "x", spec)': () => core.readOpenOptions("s", "x", {}),
     '("s", { a: 1 }, { a: "string" })': () => core.readOpenOptions("s", { a: 1 }, { a: "string" }),
+    '("s", { a: 1 }, { a: "text" })': () => core.readOpenOptions("s", { a: 1 }, { a: "text" as never }),
   },
   createLocalKek: {
     "(undefined)": () => local.createLocalKek(undefined as never),
