@@ -399,7 +399,7 @@ describe("checkClientSettings", () => {
     );
     expect(checkClientSettings({ settings: {}, endpoint: "http://[::1]:4000" })?.protocol).toBe("http:");
     expect(() => checkClientSettings({ settings: {}, endpoint: "http://kms.example" })).toThrow(
-      invalid('endpoint "http://kms.example" must be https:// (plain http:// only for a loopback emulator)'),
+      invalid('endpoint "http://kms.example" must be https:// (plain http:// only on loopback)'),
     );
     expect(() => checkClientSettings({ settings: {}, endpoint: "ftp://127.0.0.1" })).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),

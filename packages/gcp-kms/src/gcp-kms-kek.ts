@@ -127,26 +127,20 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     return { key: createPublicKey(pem) as KeyObject, hash: algorithm[2]!.toLowerCase() };
   });
 
-  function checkCrc(operation: KmsOperation, data: Uint8Array, checksum: unknown, field: string): void {
-    const expected = (checksum as { value?: unknown } | null | undefined)?.value;
-    if (expected === undefined || expected === null || String(expected) !== String(crc32c(data))) {
-      throw new EnvelopeError(
-        "KMS_INTEGRITY",
-        `${SERVICE} ${operation} response for ${name}: ${field} failed its CRC32C check`,
-        { retryable: true },
-      );
-    }
+  /** A checksum that does not match: bytes changed on the way, worth one more try. */
+  function checksum(operation: KmsOperation, ok: boolean, what: string): void {
+    if (!ok)
+      throw new EnvelopeError("KMS_INTEGRITY", `${SERVICE} ${operation} on ${name}: ${what}`, {
+        retryable: true,
+      });
   }
-
-  function requireVerified(operation: KmsOperation, verified: unknown, field: string): void {
-    if (verified !== true) {
-      throw new EnvelopeError(
-        "KMS_INTEGRITY",
-        `${SERVICE} ${operation} on ${name} did not verify the request's ${field} checksum`,
-        { retryable: true },
-      );
-    }
+  function checkCrc(operation: KmsOperation, data: Uint8Array, crc: unknown, field: string): void {
+    const expected = (crc as { value?: unknown } | null | undefined)?.value;
+    const ok = expected !== undefined && expected !== null && String(expected) === String(crc32c(data));
+    checksum(operation, ok, `the response's ${field} failed its CRC32C check`);
   }
+  const requireVerified = (operation: KmsOperation, verified: unknown, field: string) =>
+    checksum(operation, verified === true, `the request's ${field} checksum was not verified`);
 
   function checkedDek(operation: KmsOperation, plaintext: Uint8Array, checksum: unknown): Uint8Array {
     try {

@@ -47,7 +47,7 @@ export function checkClientSettings(check: ClientSettingsCheck): URL | undefined
     if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackUrl(endpoint))) {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
-        `endpoint "${endpoint}" must be https:// (plain http:// only for a loopback emulator)`,
+        `endpoint "${endpoint}" must be https:// (plain http:// only on loopback)`,
       );
     }
   }
