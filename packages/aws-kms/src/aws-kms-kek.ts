@@ -14,6 +14,7 @@ import {
   checkReportedKey,
   checkWrappedKey,
   createKmsCaller,
+  createOwnedClient,
   DEK_LENGTH,
   type EncryptionContext,
   EnvelopeError,
@@ -28,10 +29,6 @@ import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 export const AWS_KMS_PROVIDER = "aws-kms";
 
 export type AwsKmsEncryptionAlgorithm = "SYMMETRIC_DEFAULT" | "RSAES_OAEP_SHA_256";
-export const AWS_KMS_ENCRYPTION_ALGORITHMS: readonly AwsKmsEncryptionAlgorithm[] = [
-  "SYMMETRIC_DEFAULT",
-  "RSAES_OAEP_SHA_256",
-];
 
 /**
  * The static credentials `insecureTestCredentials` sends; `@kms-envelope/emulators`
@@ -88,7 +85,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     );
   }
   const algorithm = options.encryptionAlgorithm ?? "SYMMETRIC_DEFAULT";
-  if (!AWS_KMS_ENCRYPTION_ALGORITHMS.includes(algorithm)) {
+  if (algorithm !== "SYMMETRIC_DEFAULT" && algorithm !== "RSAES_OAEP_SHA_256") {
     throw new EnvelopeError(
       "INVALID_ARGUMENT",
       `unsupported AWS KMS encryption algorithm "${String(algorithm)}"`,
@@ -97,13 +94,10 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
   const rsa = algorithm === "RSAES_OAEP_SHA_256";
   const grantTokens = options.grantTokens === undefined ? undefined : [...options.grantTokens];
   const mrkAware = options.mrkAware ?? false;
-  let client = options.client;
   const createClient = clientFactory(options, parseKmsArn(configured)?.region);
-  const getClient = () => {
-    client ??= createClient();
-    return client;
-  };
-  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: getClient });
+  // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
+  const client = createOwnedClient(options.client, createClient, (own) => own.destroy());
+  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: client.get });
   const sameKey = (arn: string, keyId: string) =>
     keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
   const kmsContext = (context: EncryptionContext) => ({ ...context });
@@ -119,8 +113,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
         throwIfAborted(signal);
         return { keyId: arn, wrapped: rsaWrap(publicKey, dek, context) };
       }
-      const out = await call("Encrypt", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("Encrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new EncryptCommand({
             KeyId: arn,
             Plaintext: dek,
@@ -151,8 +145,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           };
-      const out = await call("Decrypt", arn, signal, (abortSignal) =>
-        getClient().send(new DecryptCommand(input), abortSignalOption(abortSignal)),
+      const out = await call("Decrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(new DecryptCommand(input), abortSignalOption(abortSignal)),
       );
       try {
         checkReportedKey("AWS KMS", "Decrypt", out.KeyId, arn);
@@ -181,8 +175,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
       const arn = await resolver.arn(signal);
       if (source.region !== parseKmsArn(arn)?.region) return undefined;
-      const out = await call("ReEncrypt", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("ReEncrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new ReEncryptCommand({
             CiphertextBlob: entry.wrapped,
             SourceKeyId: entry.keyId,
@@ -204,8 +198,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     kek.generateDataKey = async (context, callOptions) => {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
-      const out = await call("GenerateDataKey", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("GenerateDataKey", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new GenerateDataKeyCommand({
             KeyId: arn,
             NumberOfBytes: DEK_LENGTH,
@@ -229,13 +223,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       }
     };
   }
-  kek.close = async () => {
-    // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
-    if (options.client !== undefined || client === undefined) return;
-    const own = client;
-    client = undefined;
-    own.destroy();
-  };
+  kek.close = client.close;
   return Object.freeze(kek);
 }
 

@@ -27,14 +27,14 @@ export function createKeyResolver(options: {
   rsa: boolean;
   grantTokens: string[] | undefined;
   call: KmsCall;
-  client: () => KMSClient;
+  client: () => Promise<KMSClient>;
 }) {
   const { keyId, rsa, grantTokens, call, client } = options;
   const known = isKeyArn(keyId) ? keyId : undefined;
 
   async function publicKeyOf(): Promise<ResolvedKey> {
-    const out = await call("GetPublicKey", keyId, undefined, (abortSignal) =>
-      client().send(
+    const out = await call("GetPublicKey", keyId, undefined, async (abortSignal) =>
+      (await client()).send(
         new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
         abortSignalOption(abortSignal),
       ),
@@ -69,8 +69,8 @@ export function createKeyResolver(options: {
   }
 
   async function describe(): Promise<ResolvedKey> {
-    const out = await call("DescribeKey", keyId, undefined, (abortSignal) =>
-      client().send(
+    const out = await call("DescribeKey", keyId, undefined, async (abortSignal) =>
+      (await client()).send(
         new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
         abortSignalOption(abortSignal),
       ),

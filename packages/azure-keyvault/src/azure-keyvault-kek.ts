@@ -1,4 +1,3 @@
-import { constants, publicEncrypt } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CryptographyClientOptions, KeyVaultKey } from "@azure/keyvault-keys";
@@ -13,6 +12,7 @@ import {
   createPromiseCache,
   EnvelopeError,
   type KeyEncryptionKey,
+  rsaOaepWrap,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { AZURE_CREDENTIAL_KINDS, type AzureCredentialKind, loadCredential } from "./credential.js";
@@ -153,8 +153,7 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
         }
         checkUsable(key);
         // RSA-OAEP-256 with the public JWK: the same construction as the service's wrapkey.
-        const padding = constants.RSA_PKCS1_OAEP_PADDING;
-        wrapped = publicEncrypt({ key: read.publicKey, padding, oaepHash: "sha256" }, dek);
+        wrapped = rsaOaepWrap(read.publicKey, dek, "sha256");
       } else {
         const result = await call("WrapKey", keyId, signal, (abortSignal) =>
           read.crypto.wrapKey(algorithm, dek, abortSignalOption(abortSignal)),

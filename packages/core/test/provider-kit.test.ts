@@ -1,3 +1,4 @@
+import { constants, generateKeyPairSync, privateDecrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   abortSignalOption,
@@ -8,6 +9,7 @@ import {
   checkWrappedKey,
   createKeyring,
   createKmsCaller,
+  createOwnedClient,
   createPromiseCache,
   decrypt,
   EnvelopeError,
@@ -16,6 +18,7 @@ import {
   isLoopbackUrl,
   type KeyEncryptionKey,
   readOpenOptions,
+  rsaOaepWrap,
   stripRequestData,
   toEnvelopeError,
 } from "../src/index.js";
@@ -454,5 +457,95 @@ describe("checkWrappedKey and abortSignalOption", () => {
     expect(abortSignalOption(undefined)).toEqual({});
     expect(Object.hasOwn(abortSignalOption(undefined), "abortSignal")).toBe(false);
     expect(abortSignalOption(signal)).toEqual({ abortSignal: signal });
+  });
+});
+
+describe("rsaOaepWrap", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+  it.each(["sha1", "sha256", "sha512"])("wraps with RSA-OAEP/%s, which the private key opens", (hash) => {
+    const dek = new Uint8Array(32).fill(7);
+    const wrapped = rsaOaepWrap(publicKey, dek, hash);
+    expect(wrapped).toBeInstanceOf(Uint8Array);
+    expect(wrapped.length).toBe(256);
+    const opened = privateDecrypt(
+      { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
+      wrapped,
+    );
+    expect(new Uint8Array(opened)).toEqual(dek);
+    // OAEP is randomised: the same DEK never wraps to the same bytes twice.
+    expect(rsaOaepWrap(publicKey, dek, hash)).not.toEqual(wrapped);
+  });
+
+  it("defaults to SHA-256, and refuses what is not an RSA public key, bytes or a known hash", () => {
+    const wrapped = rsaOaepWrap(publicKey, new Uint8Array(32));
+    const opened = privateDecrypt(
+      { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      wrapped,
+    );
+    expect(opened.length).toBe(32);
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    for (const call of [
+      () => rsaOaepWrap(privateKey, new Uint8Array(32)),
+      () => rsaOaepWrap(ec, new Uint8Array(32)),
+      () => rsaOaepWrap(publicKey, "dek" as never),
+      () => rsaOaepWrap(publicKey, new Uint8Array(32), "md5"),
+    ]) {
+      expect(call).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+  });
+});
+
+describe("createOwnedClient", () => {
+  interface Client {
+    id: number;
+    closed: boolean;
+  }
+  const setup = (injected?: Client) => {
+    let made = 0;
+    let failNext = false;
+    const owned = createOwnedClient<Client>(
+      injected,
+      async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("no credentials");
+        }
+        made += 1;
+        return { id: made, closed: false };
+      },
+      (client) => {
+        client.closed = true;
+      },
+    );
+    return { owned, made: () => made, failOnce: () => (failNext = true) };
+  };
+
+  it("creates one client on first use, shared by concurrent callers; close() closes it and the next use makes another", async () => {
+    const { owned, made } = setup();
+    const [a, b] = await Promise.all([owned.get(), owned.get()]);
+    expect(a).toBe(b);
+    expect(made()).toBe(1);
+    await owned.close();
+    expect(a.closed).toBe(true);
+    const c = await owned.get();
+    expect(c.id).toBe(2);
+    expect(c.closed).toBe(false);
+  });
+
+  it("a failed creation is not kept: the next use tries again", async () => {
+    const { owned, failOnce } = setup();
+    failOnce();
+    await expect(owned.get()).rejects.toThrow("no credentials");
+    expect((await owned.get()).id).toBe(1);
+  });
+
+  it("an injected client is returned as it is and never closed", async () => {
+    const mine: Client = { id: 99, closed: false };
+    const { owned, made } = setup(mine);
+    expect(await owned.get()).toBe(mine);
+    await owned.close();
+    expect(mine.closed).toBe(false);
+    expect(made()).toBe(0);
   });
 });

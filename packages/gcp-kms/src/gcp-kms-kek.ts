@@ -1,14 +1,17 @@
-import { constants, createPublicKey, type KeyObject, publicEncrypt } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import {
   canonicalContextBytes,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKmsCaller,
+  createOwnedClient,
   createPromiseCache,
   EnvelopeError,
   type KeyEncryptionKey,
+  rsaOaepWrap,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { clientOptionsFor, type GcpClientOptions, type GcpClientSettings } from "./client-options.js";
@@ -74,7 +77,6 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       `"${name}" is not a Cloud KMS key name (projects/*/locations/*/keyRings/*/cryptoKeys/*[/cryptoKeyVersions/*])`,
     );
   }
-  const injected = options.client;
   const clientOptions = clientOptionsFor(options);
   const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
 
@@ -82,19 +84,25 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
    * The client, initialized. Initializing first matters: each client method
    * starts `initialize()` on its own and rethrows a failure from a detached
    * promise (an unhandled rejection that can end the process), e.g. when no
-   * credentials are found. Awaited here, the failure becomes a typed error.
+   * credentials are found. Awaited here, the failure becomes a typed error,
+   * and a created client that failed is dropped, so the next call starts over.
+   * Only a client this KEK created is ours to close.
    */
-  const created = createPromiseCache(async () => {
-    // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
-    const kms = await import("@google-cloud/kms");
-    const fresh = new kms.KeyManagementServiceClient(clientOptions);
-    await fresh.initialize();
-    return fresh;
-  });
+  const client = createOwnedClient(
+    options.client,
+    async () => {
+      // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
+      const kms = await import("@google-cloud/kms");
+      const fresh = new kms.KeyManagementServiceClient(clientOptions);
+      await fresh.initialize();
+      return fresh;
+    },
+    (own) => own.close(),
+  );
   const getClient = async () => {
-    if (injected === undefined) return created.get(undefined);
-    await injected.initialize();
-    return injected;
+    const own = await client.get();
+    if (own === options.client) await own.initialize();
+    return own;
   };
 
   /** One client call with our deadlines and checksums; the kit adds the signal and the error table. */
@@ -160,14 +168,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       if (mode === "asymmetric") {
         const { key, hash } = await publicKey.get(undefined, signal);
         throwIfAborted(signal);
-        const wrapped = publicEncrypt(
-          { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
-          dek,
-        );
-        return {
-          keyId: name,
-          wrapped: new Uint8Array(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength),
-        };
+        return { keyId: name, wrapped: rsaOaepWrap(key, dek, hash) };
       }
       const aad = canonicalContextBytes(context);
       const response = await kms("Encrypt", signal, (client, o) =>
@@ -192,7 +193,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         response.verifiedAdditionalAuthenticatedDataCrc32c,
         "additional authenticated data",
       );
-      const wrapped = bytes(response.ciphertext);
+      const wrapped = checkWrappedKey(bytes(response.ciphertext), `${SERVICE} Encrypt with ${name}`);
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };
     },
@@ -224,12 +225,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       return checkedDek("Decrypt", bytes(response.plaintext), response.plaintextCrc32c);
     },
     matches: (entry) => entry.provider === GCP_KMS_PROVIDER && entry.keyId === name,
-    async close() {
-      // Only a client this KEK created is ours to close.
-      const own = created.peek(undefined);
-      created.clear();
-      await own?.close();
-    },
+    close: client.close,
   };
   return Object.freeze(kek);
 }

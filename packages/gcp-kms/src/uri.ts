@@ -1,5 +1,4 @@
-import type { KeyUriProvider, OptionSpecFor } from "@kms-envelope/core";
-import { readOpenOptions } from "@kms-envelope/core";
+import { type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
 import { createGcpKmsKek, GCP_KMS_PROVIDER, type GcpKmsKekOptions } from "./gcp-kms-kek.js";
 
 type GcpKmsUriOptions = Omit<GcpKmsKekOptions, "name">;

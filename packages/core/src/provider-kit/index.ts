@@ -3,6 +3,7 @@
  * provider is a factory, wrap/unwrap, a URI opener and an error table.
  * docs/adding-a-provider.md shows it in use.
  */
+export { rsaOaepWrap } from "../crypto/rsa-oaep.js";
 export {
   checkDataKey,
   checkEntryOwner,
@@ -29,6 +30,7 @@ export {
   type OptionsOf,
   readOpenOptions,
 } from "./open-options.js";
+export { createOwnedClient, type OwnedClient } from "./owned-client.js";
 export { createPromiseCache, type PromiseCache, type PromiseCacheOptions } from "./promise-cache.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { stripRequestData } from "./strip-cause.js";
