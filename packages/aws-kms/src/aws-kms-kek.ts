@@ -132,19 +132,13 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
       checkEntryOwner({ provider: AWS_KMS_PROVIDER, keyId: arn }, entry, sameKey);
-      const input = rsa
-        ? {
-            KeyId: arn,
-            CiphertextBlob: entry.wrapped,
-            EncryptionAlgorithm: algorithm,
-            GrantTokens: grantTokens,
-          }
-        : {
-            KeyId: arn,
-            CiphertextBlob: entry.wrapped,
-            EncryptionContext: kmsContext(context),
-            GrantTokens: grantTokens,
-          };
+      const input = {
+        KeyId: arn,
+        CiphertextBlob: entry.wrapped,
+        GrantTokens: grantTokens,
+        // An RSA key takes no EncryptionContext (rsa-wrap.ts binds the context instead).
+        ...(rsa ? { EncryptionAlgorithm: algorithm } : { EncryptionContext: kmsContext(context) }),
+      };
       const out = await call("Decrypt", arn, signal, async (abortSignal) =>
         (await client.get()).send(new DecryptCommand(input), abortSignalOption(abortSignal)),
       );
@@ -212,11 +206,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       try {
         checkReportedKey("AWS KMS", "GenerateDataKey", out.KeyId, arn);
         const wrapped = checkWrappedKey(out.CiphertextBlob, `AWS KMS GenerateDataKey with ${arn}`);
-        return {
-          keyId: arn,
-          wrapped,
-          plaintext: checkDataKey(out.Plaintext, `AWS KMS GenerateDataKey with ${arn}`),
-        };
+        const plaintext = checkDataKey(out.Plaintext, `AWS KMS GenerateDataKey with ${arn}`);
+        return { keyId: arn, wrapped, plaintext };
       } catch (error) {
         out.Plaintext?.fill(0);
         throw error;

@@ -9,7 +9,6 @@ import {
 
 const QUERY_KEYS = new Set(["region", "algorithm", "mrk"]);
 
-/** The registry's `aws-kms` options: data a config file can carry, then code-only objects. */
 /** The registry's `aws-kms` options: the factory's, but the key and its algorithm come from the URI. */
 type AwsKmsUriOptions = Omit<AwsKmsKekOptions, "keyId" | "encryptionAlgorithm">;
 

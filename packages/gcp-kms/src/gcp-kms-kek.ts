@@ -20,16 +20,14 @@ import { gcpKmsErrors, type KmsOperation } from "./errors.js";
 
 export const GCP_KMS_PROVIDER = "gcp-kms";
 
-/** The parameters of the first (promise-returning) overload of a client method. */
-type PromiseOverload<T> = T extends {
-  (...args: infer A): infer R;
-  (...args: infer _B): unknown;
-  (...args: infer _C): unknown;
-}
-  ? { args: A; result: R }
-  : never;
-/** gax call options (`timeout`, `retry`, `maxRetries`, …): the second argument of every client method. */
-export type GcpCallOptions = NonNullable<PromiseOverload<KeyManagementServiceClient["encrypt"]>["args"][1]>;
+/**
+ * gax call options (`timeout`, `retry`, `maxRetries`, …), the second argument of every client
+ * method: read off `getLocation`, whose one signature takes them or a callback.
+ */
+export type GcpCallOptions = Exclude<
+  Parameters<KeyManagementServiceClient["getLocation"]>[1],
+  ((...args: never[]) => unknown) | undefined
+>;
 
 export interface GcpKmsKekOptions extends GcpClientSettings {
   /**
