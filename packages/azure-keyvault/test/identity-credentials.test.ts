@@ -54,17 +54,21 @@ beforeEach(() => {
 });
 
 const uriOf = (id: string) => `azure-keyvault://${id.slice("https://".length)}`;
+/** Key reads, wraps and unwraps the vault served (with a token it accepted) since the test began. */
+const vaultCalls = () =>
+  Object.fromEntries(
+    ["GetKey", "WrapKey", "UnwrapKey"].map((operation) => [operation, vault.calls.count(operation)]),
+  );
+/** A wrap and unwrap with `credential` by name (as a config file gives it), in a child with `env`. */
+const runKind = (credential: "managed-identity" | "environment", env: Record<string, string>) =>
+  runCredentialChild(uriOf(key.id), { credential, caFile: vaultCaFile }, env);
 const tokensFrom = (requests: readonly { accessToken?: string | undefined }[]) =>
   requests.flatMap((request) => (request.accessToken === undefined ? [] : [request.accessToken]));
 
 describe('credential: "managed-identity" (App Service: IDENTITY_ENDPOINT + IDENTITY_HEADER)', () => {
   it("wraps and unwraps with a token from the loopback identity endpoint, and never looks elsewhere", async () => {
     const before = managedIdentity.requests.length;
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "managed-identity", caFile: vaultCaFile },
-      managedIdentity.env(),
-    );
+    const result = await runKind("managed-identity", managedIdentity.env());
     expect(result.error).toBeUndefined();
     expect(result).toMatchObject({ roundTrip: true, keyId: key.kid, refused: [] });
     // One GET with the secret header, for Key Vault's resource; MSAL caches the token for the unwrap.
@@ -80,21 +84,16 @@ describe('credential: "managed-identity" (App Service: IDENTITY_ENDPOINT + IDENT
       },
     ]);
     // The vault served the key read, the wrap and the unwrap with that token (it knows no other route to one).
-    expect([
-      vault.calls.count("GetKey"),
-      vault.calls.count("WrapKey"),
-      vault.calls.count("UnwrapKey"),
-    ]).toEqual([1, 1, 1]);
+    expect(vaultCalls()).toEqual({ GetKey: 1, WrapKey: 1, UnwrapKey: 1 });
   });
 
   it("a wrong IDENTITY_HEADER is refused by the endpoint: KEY_ACCESS_DENIED, no vault call, no secret in the error", async () => {
     const before = managedIdentity.requests.length;
     const wrongHeader = randomBytes(24).toString("base64url");
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "managed-identity", caFile: vaultCaFile },
-      { ...managedIdentity.env(), IDENTITY_HEADER: wrongHeader },
-    );
+    const result = await runKind("managed-identity", {
+      ...managedIdentity.env(),
+      IDENTITY_HEADER: wrongHeader,
+    });
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
     expect(result.refused).toEqual([]);
     expect(managedIdentity.requests.slice(before).map((r) => [r.status, r.authenticated])).toEqual([
@@ -112,11 +111,7 @@ describe('credential: "managed-identity" (App Service: IDENTITY_ENDPOINT + IDENT
   it("a token from an identity endpoint this vault does not trust is refused with 401: KEY_ACCESS_DENIED", async () => {
     const foreign = await startManagedIdentityEndpoint({ vault: otherVault });
     try {
-      const result = await runCredentialChild(
-        uriOf(key.id),
-        { credential: "managed-identity", caFile: vaultCaFile },
-        foreign.env(),
-      );
+      const result = await runKind("managed-identity", foreign.env());
       expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
       expect(result.error?.message).toMatch(/401/);
       // The endpoint did hand out a token (for the other vault); this vault served nothing with it.
@@ -141,11 +136,7 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
 
   it("wraps and unwraps with a client-credentials token from the loopback authority, metadata included", async () => {
     const before = entra.requests.length;
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "environment", caFile: vaultCaFile },
-      environment(),
-    );
+    const result = await runKind("environment", environment());
     expect(result.error).toBeUndefined();
     // refused is empty: no instance discovery at login.microsoftonline.com for the loopback authority.
     expect(result).toMatchObject({ roundTrip: true, keyId: key.kid, refused: [] });
@@ -160,21 +151,13 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
         accessToken: expect.any(String),
       },
     ]);
-    expect([
-      vault.calls.count("GetKey"),
-      vault.calls.count("WrapKey"),
-      vault.calls.count("UnwrapKey"),
-    ]).toEqual([1, 1, 1]);
+    expect(vaultCalls()).toEqual({ GetKey: 1, WrapKey: 1, UnwrapKey: 1 });
   });
 
   it("a wrong client secret: Entra's 401 invalid_client becomes KEY_ACCESS_DENIED, and neither secret is in the error", async () => {
     const before = entra.requests.length;
     const wrongSecret = randomBytes(30).toString("base64url");
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "environment", caFile: vaultCaFile },
-      environment({ AZURE_CLIENT_SECRET: wrongSecret }),
-    );
+    const result = await runKind("environment", environment({ AZURE_CLIENT_SECRET: wrongSecret }));
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
     expect(result.error?.everything).toContain("AADSTS7000215");
     expect(result.refused).toEqual([]);
@@ -189,20 +172,15 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
   it("without the authority's CA the TLS handshake fails: KEY_ACCESS_DENIED, and no token request is made", async () => {
     const before = entra.requests.length;
     const { NODE_EXTRA_CA_CERTS: _, ...withoutCa } = environment();
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "environment", caFile: vaultCaFile },
-      withoutCa,
-    );
+    const result = await runKind("environment", withoutCa);
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
     expect(entra.requests.slice(before)).toEqual([]);
     expect(leaked(result.error?.everything ?? "", { clientSecret: entra.clientSecret })).toEqual([]);
   });
 
   it("any authority host but loopback keeps MSAL's instance discovery (asked of login.microsoftonline.com, refused here)", async () => {
-    const result = await runCredentialChild(
-      uriOf(key.id),
-      { credential: "environment", caFile: vaultCaFile },
+    const result = await runKind(
+      "environment",
       environment({ AZURE_AUTHORITY_HOST: "https://login.kms-envelope.invalid" }),
     );
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createEmulatorCertificate } from "./certificate.js";
 import { ALL_KEY_PERMISSIONS, type KeyPermission } from "./server.js";
 import {
+  closeServer,
   issueToken,
   readText,
   sendJson,
@@ -185,12 +186,7 @@ export async function startEntraIdAuthority(options: EntraIdAuthorityOptions): P
       AZURE_CLIENT_SECRET: clientSecret,
     }),
     requests,
-    async close() {
-      const closed = once(server, "close");
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
   };
 }
 

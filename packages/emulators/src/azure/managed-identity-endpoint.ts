@@ -3,7 +3,13 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ALL_KEY_PERMISSIONS, type KeyPermission } from "./server.js";
-import { issueToken, sendJson, type TokenIssuingVault, type TokenRequestRecord } from "./token-issuer.js";
+import {
+  closeServer,
+  issueToken,
+  sendJson,
+  type TokenIssuingVault,
+  type TokenRequestRecord,
+} from "./token-issuer.js";
 
 /** The only api-version of the App Service identity protocol this endpoint speaks (what MSAL sends). */
 export const APP_SERVICE_IDENTITY_API_VERSION = "2019-08-01";
@@ -134,11 +140,6 @@ export async function startManagedIdentityEndpoint(
     clientId,
     env: () => ({ IDENTITY_ENDPOINT: identityEndpoint, IDENTITY_HEADER: identityHeader }),
     requests,
-    async close() {
-      const closed = once(server, "close");
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
   };
 }

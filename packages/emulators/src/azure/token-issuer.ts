@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { once } from "node:events";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { TokenCredential } from "@azure/core-auth";
 import type { KeyPermission } from "./server.js";
 
@@ -63,4 +64,12 @@ export async function readText(req: IncomingMessage): Promise<string | undefined
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Stops listening and drops kept-alive connections (the SDK clients keep theirs open). */
+export async function closeServer(server: Server): Promise<void> {
+  const closed = once(server, "close");
+  server.close();
+  server.closeAllConnections();
+  await closed;
 }
