@@ -1,8 +1,12 @@
 import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildIfStale } from "@kms-envelope/conformance";
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "credential-child.mjs");
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(here, "fixtures", "credential-child.mjs");
+/** The child imports the built package (its own name resolves to dist): build it first when stale. */
+export const ensureBuilt = () => buildIfStale(resolve(here, ".."));
 
 /** Variables @azure/identity and MSAL read to pick a credential or an identity source. */
 const IDENTITY_VARIABLES = /^(AZURE_|IDENTITY_|MSI_|IMDS_|IDENTITY_SERVER_THUMBPRINT$|NODE_EXTRA_CA_CERTS$)/;

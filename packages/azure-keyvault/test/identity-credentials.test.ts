@@ -12,7 +12,7 @@ import {
   startManagedIdentityEndpoint,
 } from "@kms-envelope/emulators/azure";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { leaked, runCredentialChild } from "./identity-child.js";
+import { ensureBuilt, leaked, runCredentialChild } from "./identity-child.js";
 
 /*
  * The "managed-identity" and "environment" credential kinds, as a config file
@@ -31,6 +31,7 @@ let authorityCaFile: string;
 let key: EmulatedKey;
 
 beforeAll(async () => {
+  ensureBuilt();
   [vault, otherVault, dir] = await Promise.all([
     startAzureKeyVaultEmulator(),
     startAzureKeyVaultEmulator(),
