@@ -179,6 +179,16 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
     expect(leaked(result.error?.everything ?? "", { clientSecret: entra.clientSecret })).toEqual([]);
   });
 
+  it("without AZURE_CLIENT_SECRET (nor a certificate) the credential is unavailable: KEY_ACCESS_DENIED, no request", async () => {
+    const before = entra.requests.length;
+    const { AZURE_CLIENT_SECRET: _, ...incomplete } = environment();
+    const result = await runKind("environment", incomplete);
+    expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
+    expect(result.error?.everything).toContain("EnvironmentCredential is unavailable");
+    expect(entra.requests.slice(before)).toEqual([]);
+    expect(vaultCalls()).toEqual({ GetKey: 0, WrapKey: 0, UnwrapKey: 0 });
+  });
+
   it("any authority host but loopback keeps MSAL's instance discovery (asked of login.microsoftonline.com, refused here)", async () => {
     const result = await runKind(
       "environment",
