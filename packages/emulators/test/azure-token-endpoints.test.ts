@@ -213,14 +213,16 @@ describe("Entra ID authority (v2 endpoints, client credentials)", () => {
     });
   });
 
-  it("answers Entra's errors: wrong secret 401 invalid_client (not echoed), unknown client, grant, scope, tenant", async () => {
+  it("answers Entra's errors: wrong secret 401 invalid_client (not echoed), unknown client, grant, scope, tenant, no secret", async () => {
     const wrong = "not-the-secret-0123456789";
+    const { client_secret: _, ...withoutSecret } = credentials();
     const cases = await Promise.all([
       call(tokenUrl(), form({ ...credentials(), client_secret: wrong })),
       call(tokenUrl(), form({ ...credentials(), client_id: "11111111-1111-1111-1111-111111111111" })),
       call(tokenUrl(), form({ ...credentials(), grant_type: "password" })),
       call(tokenUrl(), form({ ...credentials(), scope: "https://vault.azure.net/keys.read" })),
       call(tokenUrl().replace(entra.tenantId, "contoso"), form(credentials())),
+      call(tokenUrl(), form(withoutSecret)),
     ]);
     expect(cases.map((answer) => [answer.status, answer.json.error, answer.json.error_codes])).toEqual([
       [401, "invalid_client", [7000215]],
@@ -228,6 +230,7 @@ describe("Entra ID authority (v2 endpoints, client credentials)", () => {
       [400, "unsupported_grant_type", [70003]],
       [400, "invalid_scope", [1002012]],
       [400, "invalid_tenant", [90002]],
+      [401, "invalid_client", [7000218]],
     ]);
     for (const answer of cases) {
       expect(answer.json.access_token).toBeUndefined();

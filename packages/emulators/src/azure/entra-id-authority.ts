@@ -134,6 +134,16 @@ export async function startEntraIdAuthority(options: EntraIdAuthorityOptions): P
         ),
       );
     }
+    if (sentSecret === undefined) {
+      return reply(
+        401,
+        entraError(
+          "invalid_client",
+          7000218,
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        ),
+      );
+    }
     if (!authenticated) {
       // Entra answers a wrong secret with 401 invalid_client and never echoes what was sent.
       return reply(
