@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -53,6 +54,15 @@ afterAll(async () => {
 beforeEach(() => {
   vault.calls.reset();
 });
+
+/** A loopback port nothing listens on: bound, then released. */
+async function closedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 const uriOf = (id: string) => `azure-keyvault://${id.slice("https://".length)}`;
 /** Key reads, wraps and unwraps the vault served (with a token it accepted) since the test began. */
@@ -109,6 +119,21 @@ describe('credential: "managed-identity" (App Service: IDENTITY_ENDPOINT + IDENT
     ).toEqual([]);
   });
 
+  it("an identity endpoint that does not answer is an outage: KMS_UNAVAILABLE naming MSAL's network_error, no vault call", async () => {
+    const closed = await closedLoopbackPort();
+    const result = await runKind("managed-identity", {
+      ...managedIdentity.env(),
+      IDENTITY_ENDPOINT: `http://127.0.0.1:${closed}/msi/token`,
+    });
+    expect(result.error?.code, result.error?.message).toBe("KMS_UNAVAILABLE");
+    expect(result.error?.message).toContain("(CredentialUnavailableError: network_error)");
+    expect(result.refused).toEqual([]);
+    expect(vault.calls.count("GetKey")).toBe(0);
+    expect(
+      leaked(result.error?.everything ?? "", { identityHeader: managedIdentity.identityHeader }),
+    ).toEqual([]);
+  });
+
   it("a token from an identity endpoint this vault does not trust is refused with 401: KEY_ACCESS_DENIED", async () => {
     const foreign = await startManagedIdentityEndpoint({ vault: otherVault });
     try {
@@ -161,6 +186,7 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
     const result = await runKind("environment", environment({ AZURE_CLIENT_SECRET: wrongSecret }));
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
     expect(result.error?.everything).toContain("AADSTS7000215");
+    expect(result.error?.message).toContain("(AuthenticationError: invalid_client AADSTS7000215)");
     expect(result.refused).toEqual([]);
     const tokenRequests = entra.requests.slice(before).filter((r) => r.endpoint === "token");
     expect(tokenRequests.map((r) => [r.status, r.authenticated])).toEqual([[401, false]]);
@@ -168,6 +194,18 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
     expect(leaked(result.error?.everything ?? "", { clientSecret: entra.clientSecret, wrongSecret })).toEqual(
       [],
     );
+  });
+
+  it("an authority that does not answer: KEY_ACCESS_DENIED naming MSAL's endpoints_resolution_error, no secret", async () => {
+    // MSAL reports its failed metadata fetch like any unresolvable authority (a wrong tenant too): not an outage.
+    const closed = await closedLoopbackPort();
+    const result = await runKind(
+      "environment",
+      environment({ AZURE_AUTHORITY_HOST: `https://127.0.0.1:${closed}` }),
+    );
+    expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
+    expect(result.error?.message).toContain("(AuthenticationError: endpoints_resolution_error)");
+    expect(leaked(result.error?.everything ?? "", { clientSecret: entra.clientSecret })).toEqual([]);
   });
 
   it("without the authority's CA the TLS handshake fails: KEY_ACCESS_DENIED, and no token request is made", async () => {
