@@ -7,20 +7,23 @@ import {
   ReEncryptCommand,
 } from "@aws-sdk/client-kms";
 import {
+  abortSignalOption,
+  checkClientSettings,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKmsCaller,
+  createOwnedClient,
   DEK_LENGTH,
   type EncryptionContext,
   EnvelopeError,
-  isLoopbackUrl,
   type KeyEncryptionKey,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { isSameMultiRegionKey, parseKmsArn } from "./arn.js";
 import { awsKmsErrors } from "./errors.js";
-import { createKeyResolver, sendOptions } from "./key-resolver.js";
+import { createKeyResolver } from "./key-resolver.js";
 import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 
 export const AWS_KMS_PROVIDER = "aws-kms";
@@ -91,13 +94,10 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
   const rsa = algorithm === "RSAES_OAEP_SHA_256";
   const grantTokens = options.grantTokens === undefined ? undefined : [...options.grantTokens];
   const mrkAware = options.mrkAware ?? false;
-  let client = options.client;
   const createClient = clientFactory(options, parseKmsArn(configured)?.region);
-  const getClient = () => {
-    client ??= createClient();
-    return client;
-  };
-  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: getClient });
+  // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
+  const client = createOwnedClient(options.client, createClient, (own) => own.destroy());
+  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: client.get });
   const sameKey = (arn: string, keyId: string) =>
     keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
   const kmsContext = (context: EncryptionContext) => ({ ...context });
@@ -113,40 +113,34 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
         throwIfAborted(signal);
         return { keyId: arn, wrapped: rsaWrap(publicKey, dek, context) };
       }
-      const out = await call("Encrypt", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("Encrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new EncryptCommand({
             KeyId: arn,
             Plaintext: dek,
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       checkReportedKey("AWS KMS", "Encrypt", out.KeyId, arn);
-      return { keyId: arn, wrapped: ciphertextOf("Encrypt", out.CiphertextBlob, arn) };
+      return { keyId: arn, wrapped: checkWrappedKey(out.CiphertextBlob, `AWS KMS Encrypt with ${arn}`) };
     },
 
     async unwrap(entry, context, callOptions) {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
       checkEntryOwner({ provider: AWS_KMS_PROVIDER, keyId: arn }, entry, sameKey);
-      const input = rsa
-        ? {
-            KeyId: arn,
-            CiphertextBlob: entry.wrapped,
-            EncryptionAlgorithm: algorithm,
-            GrantTokens: grantTokens,
-          }
-        : {
-            KeyId: arn,
-            CiphertextBlob: entry.wrapped,
-            EncryptionContext: kmsContext(context),
-            GrantTokens: grantTokens,
-          };
-      const out = await call("Decrypt", arn, signal, (abortSignal) =>
-        getClient().send(new DecryptCommand(input), sendOptions(abortSignal)),
+      const input = {
+        KeyId: arn,
+        CiphertextBlob: entry.wrapped,
+        GrantTokens: grantTokens,
+        // An RSA key takes no EncryptionContext (rsa-wrap.ts binds the context instead).
+        ...(rsa ? { EncryptionAlgorithm: algorithm } : { EncryptionContext: kmsContext(context) }),
+      };
+      const out = await call("Decrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(new DecryptCommand(input), abortSignalOption(abortSignal)),
       );
       try {
         checkReportedKey("AWS KMS", "Decrypt", out.KeyId, arn);
@@ -175,8 +169,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
       const arn = await resolver.arn(signal);
       if (source.region !== parseKmsArn(arn)?.region) return undefined;
-      const out = await call("ReEncrypt", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("ReEncrypt", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new ReEncryptCommand({
             CiphertextBlob: entry.wrapped,
             SourceKeyId: entry.keyId,
@@ -185,12 +179,12 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             DestinationEncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       checkReportedKey("AWS KMS", "ReEncrypt", out.SourceKeyId, entry.keyId);
       checkReportedKey("AWS KMS", "ReEncrypt", out.KeyId, arn);
-      return { keyId: arn, wrapped: ciphertextOf("ReEncrypt", out.CiphertextBlob, arn) };
+      return { keyId: arn, wrapped: checkWrappedKey(out.CiphertextBlob, `AWS KMS ReEncrypt with ${arn}`) };
     },
   };
 
@@ -198,38 +192,29 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     kek.generateDataKey = async (context, callOptions) => {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
-      const out = await call("GenerateDataKey", arn, signal, (abortSignal) =>
-        getClient().send(
+      const out = await call("GenerateDataKey", arn, signal, async (abortSignal) =>
+        (await client.get()).send(
           new GenerateDataKeyCommand({
             KeyId: arn,
             NumberOfBytes: DEK_LENGTH,
             EncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          sendOptions(abortSignal),
+          abortSignalOption(abortSignal),
         ),
       );
       try {
         checkReportedKey("AWS KMS", "GenerateDataKey", out.KeyId, arn);
-        const wrapped = ciphertextOf("GenerateDataKey", out.CiphertextBlob, arn);
-        return {
-          keyId: arn,
-          wrapped,
-          plaintext: checkDataKey(out.Plaintext, `AWS KMS GenerateDataKey with ${arn}`),
-        };
+        const wrapped = checkWrappedKey(out.CiphertextBlob, `AWS KMS GenerateDataKey with ${arn}`);
+        const plaintext = checkDataKey(out.Plaintext, `AWS KMS GenerateDataKey with ${arn}`);
+        return { keyId: arn, wrapped, plaintext };
       } catch (error) {
         out.Plaintext?.fill(0);
         throw error;
       }
     };
   }
-  kek.close = async () => {
-    // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
-    if (options.client !== undefined || client === undefined) return;
-    const own = client;
-    client = undefined;
-    own.destroy();
-  };
+  kek.close = client.close;
   return Object.freeze(kek);
 }
 
@@ -238,53 +223,27 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
  * configures that client, so passing one next to `client` is an error.
  */
 function clientFactory(options: AwsKmsKekOptions, arnRegion: string | undefined): () => KMSClient {
-  const { clientConfig, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials } = options;
+  const { clientConfig, region, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials } =
+    options;
+  checkClientSettings({
+    settings: { region, endpoint, profile, maxAttempts, retryMode, insecureTestCredentials, clientConfig },
+    injected: options.client !== undefined,
+    endpoint: endpoint ?? (typeof clientConfig?.endpoint === "string" ? clientConfig.endpoint : undefined),
+    insecureTestCredentials,
+  });
+  const env = process.env;
   const own = {
-    region: options.region,
+    region: region ?? clientConfig?.region ?? arnRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
     endpoint,
     profile,
     maxAttempts,
     retryMode,
-    insecureTestCredentials,
-    clientConfig,
+    credentials: insecureTestCredentials === true ? { ...AWS_INSECURE_TEST_CREDENTIALS } : undefined,
   };
-  const given = Object.entries(own).filter(([, value]) => value !== undefined);
-  if (options.client !== undefined && given.length > 0) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      `${given.map(([name]) => name).join(", ")} configure a created client: set them on the client you pass instead`,
-    );
-  }
-  const effectiveEndpoint =
-    endpoint ?? (typeof clientConfig?.endpoint === "string" ? clientConfig.endpoint : undefined);
-  if (
-    insecureTestCredentials === true &&
-    (effectiveEndpoint === undefined || !isLoopbackUrl(effectiveEndpoint))
-  ) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "insecureTestCredentials needs a loopback endpoint (an emulator)",
-    );
-  }
-  const region =
-    options.region ??
-    clientConfig?.region ??
-    arnRegion ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION;
-  const config: KMSClientConfig = { ...clientConfig };
-  if (region !== undefined) config.region = region;
-  if (endpoint !== undefined) config.endpoint = endpoint;
-  if (profile !== undefined) config.profile = profile;
-  if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
-  if (retryMode !== undefined) config.retryMode = retryMode;
-  if (insecureTestCredentials === true) config.credentials = { ...AWS_INSECURE_TEST_CREDENTIALS };
+  // Only what is set: an explicit undefined would hide the SDK's own default.
+  const config = {
+    ...clientConfig,
+    ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)),
+  };
   return () => new KMSClient(config);
-}
-
-function ciphertextOf(operation: string, blob: Uint8Array | undefined, arn: string): Uint8Array {
-  if (blob === undefined || blob.length === 0) {
-    throw new EnvelopeError("KMS_INTEGRITY", `AWS KMS ${operation} with ${arn} returned no ciphertext`);
-  }
-  return blob;
 }

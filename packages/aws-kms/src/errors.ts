@@ -87,10 +87,3 @@ export const awsKmsErrors: KmsErrorTable = (error) => {
     return { code: "KMS_UNAVAILABLE", detail: `${name} (HTTP ${status})` };
   return undefined;
 };
-
-/** The core code for an AWS SDK error, as the table maps it. */
-export function awsErrorCode(error: unknown, signal?: AbortSignal): ErrorCode {
-  if (signal?.aborted === true || (error as { name?: unknown } | null)?.name === "AbortError")
-    return "ABORTED";
-  return awsKmsErrors(error, "")?.code ?? "KMS_ERROR";
-}

@@ -6,5 +6,5 @@ export {
   type AwsKmsKekOptions,
   createAwsKmsKek,
 } from "./aws-kms-kek.js";
-export { AWS_ERROR_CODES, awsErrorCode, awsKmsErrors } from "./errors.js";
+export { AWS_ERROR_CODES, awsKmsErrors } from "./errors.js";
 export { awsKmsUriProvider } from "./uri.js";

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import {
+  abortSignalOption,
   checkReportedKey,
   createPromiseCache,
   EnvelopeError,
@@ -9,23 +10,10 @@ import {
 } from "@kms-envelope/core";
 import { isKeyArn } from "./arn.js";
 
-/** The SDK's per-call options: `abortSignal` absent rather than undefined (exactOptionalPropertyTypes). */
-export const sendOptions = (abortSignal: AbortSignal | undefined) =>
-  abortSignal === undefined ? {} : { abortSignal };
-
+/** The key ARN and, for RSA keys only, the public key every wrap uses. */
 export interface ResolvedKey {
   readonly arn: string;
-  /** Only for RSA keys: the public key every wrap uses. */
   readonly publicKey?: KeyObject;
-}
-
-export interface KeyResolver {
-  /** The key ARN and, for RSA keys, the public key. */
-  resolve(signal: AbortSignal | undefined): Promise<ResolvedKey>;
-  /** Only the key ARN: no call when configured with one (an RSA reader needs no kms:GetPublicKey). */
-  arn(signal: AbortSignal | undefined): Promise<string>;
-  /** The key ARN once known, without a call. */
-  resolved(): string | undefined;
 }
 
 /**
@@ -39,16 +27,16 @@ export function createKeyResolver(options: {
   rsa: boolean;
   grantTokens: string[] | undefined;
   call: KmsCall;
-  client: () => KMSClient;
-}): KeyResolver {
+  client: () => Promise<KMSClient>;
+}) {
   const { keyId, rsa, grantTokens, call, client } = options;
   const known = isKeyArn(keyId) ? keyId : undefined;
 
   async function publicKeyOf(): Promise<ResolvedKey> {
-    const out = await call("GetPublicKey", keyId, undefined, (abortSignal) =>
-      client().send(
+    const out = await call("GetPublicKey", keyId, undefined, async (abortSignal) =>
+      (await client()).send(
         new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
-        sendOptions(abortSignal),
+        abortSignalOption(abortSignal),
       ),
     );
     // EncryptionAlgorithms is documented to appear only for ENCRYPT_DECRYPT keys; where an answer
@@ -81,10 +69,10 @@ export function createKeyResolver(options: {
   }
 
   async function describe(): Promise<ResolvedKey> {
-    const out = await call("DescribeKey", keyId, undefined, (abortSignal) =>
-      client().send(
+    const out = await call("DescribeKey", keyId, undefined, async (abortSignal) =>
+      (await client()).send(
         new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
-        sendOptions(abortSignal),
+        abortSignalOption(abortSignal),
       ),
     );
     const metadata = out.KeyMetadata;
@@ -102,13 +90,14 @@ export function createKeyResolver(options: {
 
   // The shared look-up carries no caller's signal: one caller giving up fails no other.
   const lookups = createPromiseCache(() => (rsa ? publicKeyOf() : describe()));
-  const resolved = () => known ?? lookups.peek(undefined)?.arn;
   return {
-    resolved,
-    resolve: (signal) =>
+    /** The key ARN and, for RSA keys, the public key. */
+    resolve: (signal: AbortSignal | undefined): Promise<ResolvedKey> =>
       known !== undefined && !rsa
         ? untilAborted(Promise.resolve({ arn: known }), signal)
         : lookups.get(undefined, signal),
-    arn: async (signal) => resolved() ?? (await lookups.get(undefined, signal)).arn,
+    /** Only the key ARN: no call when configured with one (an RSA reader needs no kms:GetPublicKey). */
+    arn: async (signal: AbortSignal | undefined): Promise<string> =>
+      known ?? lookups.peek(undefined)?.arn ?? (await lookups.get(undefined, signal)).arn,
   };
 }

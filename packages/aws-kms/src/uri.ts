@@ -1,23 +1,30 @@
-import type { KMSClient, KMSClientConfig } from "@aws-sdk/client-kms";
-import { EnvelopeError, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
+import { EnvelopeError, type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
 import { parseKmsArn } from "./arn.js";
-import { AWS_KMS_PROVIDER, type AwsKmsEncryptionAlgorithm, createAwsKmsKek } from "./aws-kms-kek.js";
+import {
+  AWS_KMS_PROVIDER,
+  type AwsKmsEncryptionAlgorithm,
+  type AwsKmsKekOptions,
+  createAwsKmsKek,
+} from "./aws-kms-kek.js";
 
 const QUERY_KEYS = new Set(["region", "algorithm", "mrk"]);
 
-/** The registry's `aws-kms` options: data a config file can carry, then code-only objects. */
-const OPTIONS = {
+/** The registry's `aws-kms` options: the factory's, but the key and its algorithm come from the URI. */
+type AwsKmsUriOptions = Omit<AwsKmsKekOptions, "keyId" | "encryptionAlgorithm">;
+
+/** Data a config file can carry, then code-only objects. */
+const OPTIONS: OptionSpecFor<AwsKmsUriOptions> = {
   region: "string",
   endpoint: "string",
   profile: "string",
   maxAttempts: "number",
-  retryMode: "string",
+  retryMode: ["standard", "adaptive"],
   insecureTestCredentials: "boolean",
   grantTokens: "string[]",
   mrkAware: "boolean",
   client: "object",
   clientConfig: "object",
-} as const;
+};
 
 /**
  * `aws-kms://<key ARN | alias ARN>` or `aws-kms://<key id | alias/name>?region=…`,
@@ -36,7 +43,7 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
     if (keyId.length === 0 || rest.length > 0) {
       throw new EnvelopeError("INVALID_ARGUMENT", `"aws-kms://${location}" does not name a key`);
     }
-    const options = readOpenOptions("aws-kms", given, OPTIONS);
+    const options = readOpenOptions<AwsKmsUriOptions>("aws-kms", given, OPTIONS);
     const params = new URLSearchParams(query ?? "");
     for (const name of params.keys()) {
       if (!QUERY_KEYS.has(name))
@@ -53,9 +60,13 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
         `region ${region} contradicts the ARN's region ${arn.region}`,
       );
     }
-    const client = options.client as KMSClient | undefined;
     const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (arn === undefined && region === undefined && client === undefined && envRegion === undefined) {
+    if (
+      arn === undefined &&
+      region === undefined &&
+      options.client === undefined &&
+      envRegion === undefined
+    ) {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
         `"aws-kms://${keyId}" needs ?region=… (or use the key ARN)`,
@@ -65,25 +76,11 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
     if (mrk !== null && mrk !== "true" && mrk !== "false") {
       throw new EnvelopeError("INVALID_ARGUMENT", 'aws-kms:// parameter "mrk" must be true or false');
     }
-    const retryMode = options.retryMode;
-    if (retryMode !== undefined && retryMode !== "standard" && retryMode !== "adaptive") {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        'aws-kms provider option "retryMode" must be "standard" or "adaptive"',
-      );
-    }
     return createAwsKmsKek({
+      ...options,
       keyId,
-      client,
       // The region goes to a created client only; an injected client has its own.
-      region: client === undefined ? (region ?? arn?.region) : undefined,
-      endpoint: options.endpoint,
-      profile: options.profile,
-      maxAttempts: options.maxAttempts,
-      retryMode,
-      insecureTestCredentials: options.insecureTestCredentials,
-      clientConfig: options.clientConfig as KMSClientConfig | undefined,
-      grantTokens: options.grantTokens,
+      region: options.client === undefined ? (region ?? arn?.region) : undefined,
       encryptionAlgorithm: (params.get("algorithm") ?? undefined) as AwsKmsEncryptionAlgorithm | undefined,
       mrkAware: mrk === null ? options.mrkAware : mrk === "true",
     });

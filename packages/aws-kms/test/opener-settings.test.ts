@@ -85,6 +85,19 @@ describe("data-only opener settings, through the real SDK client", () => {
     await rejection(open(`aws-kms://${key.arn}`, { insecureTestCredentials: true }), "INVALID_ARGUMENT");
   });
 
+  it("an endpoint must be a URL, and https:// unless it is loopback (a DEK would cross the network in clear)", async () => {
+    const key = emulator.createKey();
+    for (const endpoint of ["http://kms.us-east-1.amazonaws.com", "kms.us-east-1.amazonaws.com"]) {
+      const error = await rejection(open(`aws-kms://${key.arn}`, { endpoint }), "INVALID_ARGUMENT");
+      expect(error.message).toContain(endpoint);
+    }
+    // Not through the opener either: the factory checks what code passes.
+    expect(() =>
+      createAwsKmsKek({ keyId: key.arn, clientConfig: { endpoint: "http://10.0.0.1:4566" } }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(emulator.calls.count("Encrypt")).toBe(0);
+  });
+
   it("region from AWS_REGION, then AWS_DEFAULT_REGION, for a key id without ?region=", async () => {
     const key = emulator.createKey({ region: "eu-west-3" });
     process.env.AWS_DEFAULT_REGION = "eu-west-3";

@@ -1,15 +1,18 @@
-import { constants, publicEncrypt } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CryptographyClientOptions, KeyVaultKey } from "@azure/keyvault-keys";
 import {
+  abortSignalOption,
+  checkClientSettings,
   checkDataKey,
+  checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKmsCaller,
   createPromiseCache,
   EnvelopeError,
-  isLoopbackUrl,
   type KeyEncryptionKey,
+  rsaOaepWrap,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { AZURE_CREDENTIAL_KINDS, type AzureCredentialKind, loadCredential } from "./credential.js";
@@ -21,6 +24,7 @@ export const AZURE_KEYVAULT_PROVIDER = "azure-keyvault";
 
 /** RSA keys wrap with RSA-OAEP-256; Managed HSM AES keys (oct-HSM) with A256KW (RFC 3394). */
 export type AzureWrapAlgorithm = "RSA-OAEP-256" | "A256KW";
+export const AZURE_WRAP_ALGORITHMS: readonly AzureWrapAlgorithm[] = ["RSA-OAEP-256", "A256KW"];
 
 export interface AzureKeyVaultKekOptions {
   /** https://<vault>.vault.azure.net/keys/<name>[/<version>] (or …managedhsm.azure.net…). */
@@ -55,10 +59,6 @@ const A256KW_WRAPPED_LENGTH = 40;
 const SERVICE = "Key Vault";
 const call = createKmsCaller({ service: SERVICE, classify: keyVaultErrors });
 
-/** The SDK's `abortSignal` option, absent rather than undefined (exactOptionalPropertyTypes). */
-const abortOption = (signal: AbortSignal | undefined) =>
-  signal === undefined ? {} : { abortSignal: signal };
-
 /**
  * A KEK in Azure Key Vault or Managed HSM. The envelope records the full
  * versioned kid of the key version that wrapped, and unwrap calls exactly
@@ -68,11 +68,7 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
   const configured = parseKeyId(options?.keyId);
   const keyCacheMs = options.keyCacheMs ?? DEFAULT_KEY_CACHE_MS;
   if (!(keyCacheMs >= 0)) throw new EnvelopeError("INVALID_ARGUMENT", "keyCacheMs must be a number >= 0");
-  if (
-    options.algorithm !== undefined &&
-    options.algorithm !== "RSA-OAEP-256" &&
-    options.algorithm !== "A256KW"
-  ) {
+  if (options.algorithm !== undefined && !AZURE_WRAP_ALGORITHMS.includes(options.algorithm)) {
     throw new EnvelopeError(
       "INVALID_ARGUMENT",
       `unsupported Key Vault wrap algorithm "${String(options.algorithm)}"`,
@@ -129,11 +125,11 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
   const expectedWrappedLength = (modulusBytes: number | undefined, algorithm: AzureWrapAlgorithm) =>
     algorithm === "A256KW" ? A256KW_WRAPPED_LENGTH : modulusBytes;
 
-  /** Key ownership: an entry of this key (any version when unversioned), its name compared case-insensitively. */
-  function ownEntry(entry: { provider: string; keyId: string }) {
-    const parsed = entry.provider === AZURE_KEYVAULT_PROVIDER ? tryParseKeyId(entry.keyId) : undefined;
-    return parsed !== undefined && sameKey(configured, parsed) ? parsed : undefined;
-  }
+  /** Key ownership: this key (any version when unversioned), its name compared case-insensitively. */
+  const ours = (_: string, keyId: string) => {
+    const parsed = tryParseKeyId(keyId);
+    return parsed !== undefined && sameKey(configured, parsed);
+  };
 
   const kek: KeyEncryptionKey = {
     provider: AZURE_KEYVAULT_PROVIDER,
@@ -157,35 +153,24 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
         }
         checkUsable(key);
         // RSA-OAEP-256 with the public JWK: the same construction as the service's wrapkey.
-        const padding = constants.RSA_PKCS1_OAEP_PADDING;
-        wrapped = publicEncrypt({ key: read.publicKey, padding, oaepHash: "sha256" }, dek);
+        wrapped = rsaOaepWrap(read.publicKey, dek, "sha256");
       } else {
         const result = await call("WrapKey", keyId, signal, (abortSignal) =>
-          read.crypto.wrapKey(algorithm, dek, abortOption(abortSignal)),
+          read.crypto.wrapKey(algorithm, dek, abortSignalOption(abortSignal)),
         );
         if (result.keyID !== undefined) checkReportedKey(SERVICE, "WrapKey", result.keyID, keyId);
         wrapped = result.result;
       }
-      const expected = expectedWrappedLength(read.modulusBytes, algorithm);
-      if (expected !== undefined && wrapped.length !== expected) {
-        throw new EnvelopeError(
-          "KMS_INTEGRITY",
-          `Key Vault returned ${wrapped.length} wrapped bytes for ${keyId}`,
-        );
-      }
-      return { keyId, wrapped };
+      const source = options.wrapLocally === true ? "a local RSA-OAEP-256 wrap" : "Key Vault WrapKey";
+      const length = expectedWrappedLength(read.modulusBytes, algorithm);
+      return { keyId, wrapped: checkWrappedKey(wrapped, `${source} with ${keyId}`, length) };
     },
 
     async unwrap(entry, _context, callOptions) {
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const entryKey = ownEntry(entry);
-      if (entryKey === undefined) {
-        throw new EnvelopeError(
-          "KEY_ID_MISMATCH",
-          `entry was wrapped by ${entry.keyId}, not by ${configured.id}`,
-        );
-      }
+      checkEntryOwner(kek, entry, ours);
+      const entryKey = parseKeyId(entry.keyId);
       // Exactly the recorded version: never "the current one", which rotation changes.
       const read = await keys.read(entryKey.version ?? "", signal);
       const keyId = read.key.id ?? entryKey.id;
@@ -195,12 +180,12 @@ export function createAzureKeyVaultKek(options: AzureKeyVaultKekOptions): KeyEnc
         throw new EnvelopeError("MALFORMED", `wrapped key for ${keyId} has the wrong length`);
       }
       const result = await call("UnwrapKey", keyId, signal, (abortSignal) =>
-        read.crypto.unwrapKey(algorithm, entry.wrapped, abortOption(abortSignal)),
+        read.crypto.unwrapKey(algorithm, entry.wrapped, abortSignalOption(abortSignal)),
       );
       return checkDataKey(result.result, `Key Vault UnwrapKey with ${keyId}`);
     },
 
-    matches: (entry) => ownEntry(entry) !== undefined,
+    matches: (entry) => entry.provider === AZURE_KEYVAULT_PROVIDER && ours(configured.id, entry.keyId),
   };
   return Object.freeze(kek);
 }
@@ -211,13 +196,8 @@ function credentialKindOf(
   vaultUrl: string,
 ): AzureCredentialKind | "insecure-test" {
   const { credential, tenantId, insecureTestCredentials } = options;
+  checkClientSettings({ settings: {}, endpoint: vaultUrl, insecureTestCredentials });
   if (insecureTestCredentials === true) {
-    if (!isLoopbackUrl(vaultUrl)) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        "insecureTestCredentials needs a loopback vault (an emulator)",
-      );
-    }
     if (credential !== undefined || tenantId !== undefined) {
       throw new EnvelopeError("INVALID_ARGUMENT", "insecureTestCredentials excludes credential and tenantId");
     }

@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { EnvelopeError } from "@kms-envelope/core";
+import { EnvelopeError, isLoopbackUrl } from "@kms-envelope/core";
 
 /** The @azure/identity credentials a config file can name. */
 export type AzureCredentialKind = "default" | "cli" | "managed-identity" | "environment";
@@ -29,7 +29,20 @@ interface IdentityModule {
   DefaultAzureCredential: new (options?: { tenantId?: string }) => TokenCredential;
   AzureCliCredential: new (options?: { tenantId?: string }) => TokenCredential;
   ManagedIdentityCredential: new () => TokenCredential;
-  EnvironmentCredential: new () => TokenCredential;
+  EnvironmentCredential: new (options?: { disableInstanceDiscovery?: boolean }) => TokenCredential;
+}
+
+/**
+ * EnvironmentCredential's options. MSAL validates an authority it does not
+ * know by asking login.microsoftonline.com ("instance discovery"), which can
+ * never vouch for a loopback authority (an Entra ID emulator named by
+ * AZURE_AUTHORITY_HOST): for that one case discovery is turned off, so the
+ * token request stays on loopback. Every other authority host (public,
+ * sovereign clouds) keeps MSAL's validation.
+ */
+function environmentOptions(): { disableInstanceDiscovery?: boolean } {
+  const host = process.env.AZURE_AUTHORITY_HOST;
+  return host !== undefined && isLoopbackUrl(host) ? { disableInstanceDiscovery: true } : {};
 }
 
 /**
@@ -59,8 +72,10 @@ export async function loadCredential(
     case "cli":
       return new identity.AzureCliCredential(tenant);
     case "managed-identity":
+      // System-assigned; MSAL picks the source (App Service IDENTITY_ENDPOINT, …, else IMDS) at the first token.
       return new identity.ManagedIdentityCredential();
     case "environment":
-      return new identity.EnvironmentCredential();
+      // Reads AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (or a certificate), AZURE_AUTHORITY_HOST now.
+      return new identity.EnvironmentCredential(environmentOptions());
   }
 }

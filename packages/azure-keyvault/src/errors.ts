@@ -45,6 +45,29 @@ function codeForStatus(status: number | undefined, inner: string | undefined, op
 }
 
 /**
+ * MSAL's error code (`network_error`, `invalid_client`, …) on a credential
+ * error or its causes, with Entra's AADSTS number when there is one: fixed
+ * identifiers, never a secret, and what a person needs to tell "unreachable"
+ * from "refused" (and to look the refusal up).
+ */
+function msalCodeOf(error: Error): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 4; depth++, current = current.cause) {
+    // ClientAuthError carries `errorCode`; @azure/identity's AuthenticationError quotes it after "More details:".
+    const { errorCode } = current as { errorCode?: unknown };
+    const code =
+      typeof errorCode === "string" && /^[a-z][a-z0-9_]*$/.test(errorCode)
+        ? errorCode
+        : /More details:\s*([a-z]+(?:_[a-z]+)+):/.exec(current.message)?.[1];
+    if (code !== undefined) {
+      const entra = /\b(AADSTS\d{5,8})\b/.exec(current.message)?.[1];
+      return entra === undefined ? code : `${code} ${entra}`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * The error table: a RestError by HTTP status and inner code; the plain
  * Errors the SDK throws after checking a key's own attributes before any
  * call; and @azure/identity's credential failures.
@@ -68,7 +91,10 @@ export const keyVaultErrors: KmsErrorTable = (error, operation) => {
     return { code: "KEY_ACCESS_DENIED", detail: "the key does not permit this operation" };
   }
   if (error.name === "CredentialUnavailableError" || error.name === "AuthenticationError") {
-    return { code: "KEY_ACCESS_DENIED", detail: `no Azure credential could get a token (${error.name})` };
+    const msal = msalCodeOf(error);
+    const detail = `no Azure credential could get a token (${error.name}${msal === undefined ? "" : `: ${msal}`})`;
+    // A token endpoint that did not answer (refused, reset, timed out) is an outage, not a refusal.
+    return { code: msal === "network_error" ? "KMS_UNAVAILABLE" : "KEY_ACCESS_DENIED", detail };
   }
   return undefined;
 };

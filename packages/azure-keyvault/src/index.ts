@@ -1,5 +1,6 @@
 export {
   AZURE_KEYVAULT_PROVIDER,
+  AZURE_WRAP_ALGORITHMS,
   type AzureKeyVaultKekOptions,
   type AzureWrapAlgorithm,
   createAzureKeyVaultKek,

@@ -21,11 +21,6 @@ export interface CachedKey {
   readonly modulusBytes: number | undefined;
 }
 
-export interface KeyCache {
-  /** The key at `version` ("" for the current version), read at most once per `ttlMs`. */
-  read(version: string, signal: AbortSignal | undefined): Promise<CachedKey>;
-}
-
 /**
  * The unsigned big-endian integer without leading zero bytes: RFC 7518
  * §6.3.1.1 forbids them in a JWK modulus, but warns that some producers add
@@ -48,7 +43,7 @@ export function createKeyCache(options: {
   readonly credential: () => Promise<TokenCredential>;
   readonly clientOptions: () => Promise<CryptographyClientOptions>;
   readonly ttlMs: number;
-}): KeyCache {
+}) {
   const { keyId, ttlMs } = options;
   let keyClient: KeyClient | undefined;
   const cache = createPromiseCache(
@@ -87,5 +82,8 @@ export function createKeyCache(options: {
     },
     { ttlMs },
   );
-  return { read: (version, signal) => cache.get(version, signal) };
+  return {
+    /** The key at `version` ("" for the current version), read at most once per `ttlMs`. */
+    read: (version: string, signal: AbortSignal | undefined) => cache.get(version, signal),
+  };
 }

@@ -1,28 +1,28 @@
-import type { TokenCredential } from "@azure/core-auth";
-import type { CryptographyClientOptions } from "@azure/keyvault-keys";
-import { EnvelopeError, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
+import { EnvelopeError, type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
 import {
   AZURE_KEYVAULT_PROVIDER,
+  AZURE_WRAP_ALGORITHMS,
   type AzureKeyVaultKekOptions,
-  type AzureWrapAlgorithm,
   createAzureKeyVaultKek,
 } from "./azure-keyvault-kek.js";
-import type { AzureCredentialKind } from "./credential.js";
+import { AZURE_CREDENTIAL_KINDS } from "./credential.js";
 import { parseKeyId } from "./key-id.js";
-
-/** The registry's `azure-keyvault` options: data a config file can carry, then code-only objects. */
-const OPTIONS = {
-  tenantId: "string",
-  caFile: "string",
-  insecureTestCredentials: "boolean",
-  algorithm: "string",
-  wrapLocally: "boolean",
-  keyCacheMs: "number",
-  clientOptions: "object",
-} as const;
 
 /** The per-scheme options `registry.open(uri, { "azure-keyvault": … })` passes through. */
 export type AzureKeyVaultUriOptions = Omit<AzureKeyVaultKekOptions, "keyId">;
+
+/** The registry's `azure-keyvault` options: data a config file can carry, then code-only objects. */
+const OPTIONS: OptionSpecFor<AzureKeyVaultUriOptions> = {
+  // A credential's name (a config file) or a TokenCredential (code).
+  credential: { anyOf: [AZURE_CREDENTIAL_KINDS, "object"] },
+  tenantId: "string",
+  caFile: "string",
+  insecureTestCredentials: "boolean",
+  algorithm: AZURE_WRAP_ALGORITHMS,
+  wrapLocally: "boolean",
+  keyCacheMs: "number",
+  clientOptions: "object",
+};
 
 /**
  * `azure-keyvault://<vault host>/keys/<name>[/<version>]` ↔
@@ -38,29 +38,9 @@ export const azureKeyVaultUriProvider: KeyUriProvider = Object.freeze({
         "write azure-keyvault://<vault host>/keys/<name>, without https://",
       );
     }
-    // `credential` is a string (a config file) or an object (code): checked by the KEK factory.
-    const { credential, ...rest } = (given ?? {}) as { credential?: unknown };
-    if (
-      credential !== undefined &&
-      typeof credential !== "string" &&
-      (typeof credential !== "object" || credential === null)
-    ) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        'azure-keyvault provider option "credential" must be a string or a TokenCredential',
-      );
-    }
-    const options = readOpenOptions(AZURE_KEYVAULT_PROVIDER, rest, OPTIONS);
     return createAzureKeyVaultKek({
+      ...readOpenOptions<AzureKeyVaultUriOptions>(AZURE_KEYVAULT_PROVIDER, given, OPTIONS),
       keyId: parseKeyId(`https://${location}`).id,
-      credential: credential as AzureCredentialKind | TokenCredential | undefined,
-      tenantId: options.tenantId,
-      caFile: options.caFile,
-      insecureTestCredentials: options.insecureTestCredentials,
-      clientOptions: options.clientOptions as CryptographyClientOptions | undefined,
-      algorithm: options.algorithm as AzureWrapAlgorithm | undefined,
-      wrapLocally: options.wrapLocally,
-      keyCacheMs: options.keyCacheMs,
     });
   },
   uriFor(keyId: string) {

@@ -116,7 +116,9 @@ describe("data-only opener settings, through the real SDK clients", () => {
     const key = await emulator.createKey(uniqueName("refuse"));
     for (const settings of [
       { credential: "browser" },
+      // @azure/identity takes no tenant for these: the identity's own tenant, or AZURE_TENANT_ID.
       { credential: "managed-identity", tenantId: "t" },
+      { credential: "environment", tenantId: "t" },
       { insecureTestCredentials: true, credential: "cli" },
       { caFile: 7 },
       { colour: "blue" },

@@ -1,5 +1,6 @@
 export { type EnvelopeLayout, type FieldRange, fieldRange, layoutOf } from "./envelope-layout.js";
 export {
+  buildIfStale,
   createIsolatedInstall,
   type IsolatedInstallOptions,
   productionClosure,

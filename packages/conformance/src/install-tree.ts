@@ -95,6 +95,18 @@ export function distIsCurrent(dir: string): boolean {
   return sources >= 0 && built >= sources;
 }
 
+/**
+ * Builds a package (`tsc -p tsconfig.build.json`) when its dist is older than
+ * its sources, so a child process runs what this checkout ships. Under turbo
+ * the build task already ran and nothing is rewritten: rewriting dist in place
+ * would race other packages' tests that import it at the same moment.
+ */
+export function buildIfStale(dir: string): void {
+  if (distIsCurrent(dir)) return;
+  const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
+}
+
 export interface IsolatedInstallOptions {
   /** Prefix of the temporary directory's name. */
   readonly prefix?: string | undefined;
@@ -176,15 +188,7 @@ export function createIsolatedInstall(
   const settings = typeof options === "string" ? { prefix: options } : options;
   const toBuild =
     settings.build === true ? packageDirs.slice(-1) : settings.build === false ? [] : settings.build;
-  if (toBuild !== undefined) {
-    for (const dir of toBuild) {
-      // Under turbo the build task already ran: rewriting dist in place would
-      // race other packages' tests that import it at the same moment.
-      if (distIsCurrent(dir)) continue;
-      const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
-      execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: dir });
-    }
-  }
+  for (const dir of toBuild ?? []) buildIfStale(dir);
   const app = mkdtempSync(join(tmpdir(), settings.prefix ?? "kms-envelope-app-"));
   const modules = join(app, "node_modules");
   const copied = new Set(packageDirs.map((dir) => readManifest(dir).name));

@@ -1,10 +1,15 @@
+import { constants, generateKeyPairSync, privateDecrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  abortSignalOption,
+  checkClientSettings,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKeyring,
   createKmsCaller,
+  createOwnedClient,
   createPromiseCache,
   decrypt,
   EnvelopeError,
@@ -13,6 +18,7 @@ import {
   isLoopbackUrl,
   type KeyEncryptionKey,
   readOpenOptions,
+  rsaOaepWrap,
   stripRequestData,
   toEnvelopeError,
 } from "../src/index.js";
@@ -320,5 +326,226 @@ describe("readOpenOptions and isLoopbackUrl", () => {
     ]) {
       expect(isLoopbackUrl(url), url).toBe(false);
     }
+  });
+});
+
+describe("readOpenOptions kinds: lists of strings, anyOf, typed by the options type", () => {
+  interface Options {
+    retryMode?: "standard" | "adaptive" | undefined;
+    credential?: "default" | "cli" | { getToken(): unknown } | undefined;
+    region?: string | undefined;
+  }
+  const spec = {
+    retryMode: ["standard", "adaptive"],
+    credential: { anyOf: [["default", "cli"], "object"] },
+    region: "string",
+  } as const;
+
+  it("accepts a listed string, or any alternative of anyOf, typed as the options type", () => {
+    const token = { getToken: () => "t" };
+    const read: Partial<Options> = readOpenOptions<Options>(
+      "test",
+      { retryMode: "adaptive", credential: token },
+      spec,
+    );
+    expect(read).toEqual({ retryMode: "adaptive", credential: token });
+    expect(readOpenOptions<Options>("test", { credential: "cli" }, spec)).toEqual({ credential: "cli" });
+  });
+
+  it("refuses a string not listed, or a value that fits no alternative, naming what it may be", () => {
+    expect(() => readOpenOptions<Options>("test", { retryMode: "legacy" }, spec)).toThrow(
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: 'test provider option "retryMode" must be one of "standard", "adaptive"',
+      }),
+    );
+    expect(() => readOpenOptions<Options>("test", { credential: "browser" }, spec)).toThrow(
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: 'test provider option "credential" must be one of "default", "cli" or an object',
+      }),
+    );
+    expect(() => readOpenOptions<Options>("test", { credential: 3 }, spec)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+  });
+
+  it("a spec entry that is no kind is the caller's INVALID_ARGUMENT, not a TypeError", () => {
+    expect(() => readOpenOptions("test", { a: "x" }, { a: "text" as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining("spec.a") }),
+    );
+    expect(() => readOpenOptions("test", { a: "x" }, { a: { anyOf: [7] } as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringContaining("spec.a") }),
+    );
+  });
+});
+
+describe("checkClientSettings", () => {
+  const invalid = (message: string) => expect.objectContaining({ code: "INVALID_ARGUMENT", message });
+
+  it("refuses settings of a created client next to an injected one, naming those given", () => {
+    expect(() =>
+      checkClientSettings({
+        settings: { endpoint: "https://kms.example", profile: undefined, maxAttempts: 2 },
+        injected: true,
+      }),
+    ).toThrow(
+      invalid("endpoint, maxAttempts configure a created client: set them on the client you pass instead"),
+    );
+    expect(checkClientSettings({ settings: { endpoint: undefined }, injected: true })).toBeUndefined();
+  });
+
+  it("returns the parsed endpoint: https://, or http:// only on loopback", () => {
+    expect(checkClientSettings({ settings: {}, endpoint: "https://kms.example:8443" })?.port).toBe("8443");
+    expect(checkClientSettings({ settings: {}, endpoint: "http://127.0.0.1:4000" })?.hostname).toBe(
+      "127.0.0.1",
+    );
+    expect(checkClientSettings({ settings: {}, endpoint: "http://[::1]:4000" })?.protocol).toBe("http:");
+    expect(() => checkClientSettings({ settings: {}, endpoint: "http://kms.example" })).toThrow(
+      invalid('endpoint "http://kms.example" must be https:// (plain http:// only on loopback)'),
+    );
+    expect(() => checkClientSettings({ settings: {}, endpoint: "ftp://127.0.0.1" })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+    expect(() => checkClientSettings({ settings: {}, endpoint: "kms.example" })).toThrow(
+      invalid('endpoint "kms.example" is not a URL'),
+    );
+  });
+
+  it("accepts insecureTestCredentials only with a loopback endpoint", () => {
+    const refused = invalid("insecureTestCredentials needs a loopback endpoint (an emulator)");
+    expect(() => checkClientSettings({ settings: {}, insecureTestCredentials: true })).toThrow(refused);
+    expect(() =>
+      checkClientSettings({ settings: {}, endpoint: "https://kms.example", insecureTestCredentials: true }),
+    ).toThrow(refused);
+    expect(() =>
+      checkClientSettings({
+        settings: {},
+        endpoint: "https://127.0.0.1.evil.example",
+        insecureTestCredentials: true,
+      }),
+    ).toThrow(refused);
+    expect(
+      checkClientSettings({ settings: {}, endpoint: "https://localhost:9", insecureTestCredentials: true })
+        ?.host,
+    ).toBe("localhost:9");
+    expect(checkClientSettings({ settings: {}, insecureTestCredentials: false })).toBeUndefined();
+  });
+});
+
+describe("checkWrappedKey and abortSignalOption", () => {
+  it("checkWrappedKey passes some bytes (exactly `length` when given), else KMS_INTEGRITY", () => {
+    const bytes = new Uint8Array(40);
+    expect(checkWrappedKey(bytes, "Acme Encrypt")).toBe(bytes);
+    expect(checkWrappedKey(bytes, "Acme Encrypt", 40)).toBe(bytes);
+    expect(() => checkWrappedKey(undefined, "Acme Encrypt")).toThrow(
+      expect.objectContaining({ code: "KMS_INTEGRITY", message: "Acme Encrypt returned no wrapped key" }),
+    );
+    expect(() => checkWrappedKey(new Uint8Array(0), "Acme Encrypt")).toThrow(
+      expect.objectContaining({ code: "KMS_INTEGRITY" }),
+    );
+    expect(() => checkWrappedKey(bytes, "Acme Encrypt", 256)).toThrow(
+      expect.objectContaining({
+        code: "KMS_INTEGRITY",
+        message: "Acme Encrypt returned 40 wrapped bytes, not 256",
+      }),
+    );
+  });
+
+  it("abortSignalOption leaves the option out without a signal", () => {
+    const signal = new AbortController().signal;
+    expect(abortSignalOption(undefined)).toEqual({});
+    expect(Object.hasOwn(abortSignalOption(undefined), "abortSignal")).toBe(false);
+    expect(abortSignalOption(signal)).toEqual({ abortSignal: signal });
+  });
+});
+
+describe("rsaOaepWrap", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+  it.each(["sha1", "sha256", "sha512"])("wraps with RSA-OAEP/%s, which the private key opens", (hash) => {
+    const dek = new Uint8Array(32).fill(7);
+    const wrapped = rsaOaepWrap(publicKey, dek, hash);
+    expect(wrapped).toBeInstanceOf(Uint8Array);
+    expect(wrapped.length).toBe(256);
+    const opened = privateDecrypt(
+      { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
+      wrapped,
+    );
+    expect(new Uint8Array(opened)).toEqual(dek);
+    // OAEP is randomised: the same DEK never wraps to the same bytes twice.
+    expect(rsaOaepWrap(publicKey, dek, hash)).not.toEqual(wrapped);
+  });
+
+  it("defaults to SHA-256, and refuses what is not an RSA public key, bytes or a known hash", () => {
+    const wrapped = rsaOaepWrap(publicKey, new Uint8Array(32));
+    const opened = privateDecrypt(
+      { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      wrapped,
+    );
+    expect(opened.length).toBe(32);
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    for (const call of [
+      () => rsaOaepWrap(privateKey, new Uint8Array(32)),
+      () => rsaOaepWrap(ec, new Uint8Array(32)),
+      () => rsaOaepWrap(publicKey, "dek" as never),
+      () => rsaOaepWrap(publicKey, new Uint8Array(32), "md5"),
+    ]) {
+      expect(call).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+  });
+});
+
+describe("createOwnedClient", () => {
+  interface Client {
+    id: number;
+    closed: boolean;
+  }
+  const setup = (injected?: Client) => {
+    let made = 0;
+    let failNext = false;
+    const owned = createOwnedClient<Client>(
+      injected,
+      async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("no credentials");
+        }
+        made += 1;
+        return { id: made, closed: false };
+      },
+      (client) => {
+        client.closed = true;
+      },
+    );
+    return { owned, made: () => made, failOnce: () => (failNext = true) };
+  };
+
+  it("creates one client on first use, shared by concurrent callers; close() closes it and the next use makes another", async () => {
+    const { owned, made } = setup();
+    const [a, b] = await Promise.all([owned.get(), owned.get()]);
+    expect(a).toBe(b);
+    expect(made()).toBe(1);
+    await owned.close();
+    expect(a.closed).toBe(true);
+    const c = await owned.get();
+    expect(c.id).toBe(2);
+    expect(c.closed).toBe(false);
+  });
+
+  it("a failed creation is not kept: the next use tries again", async () => {
+    const { owned, failOnce } = setup();
+    failOnce();
+    await expect(owned.get()).rejects.toThrow("no credentials");
+    expect((await owned.get()).id).toBe(1);
+  });
+
+  it("an injected client is returned as it is and never closed", async () => {
+    const mine: Client = { id: 99, closed: false };
+    const { owned, made } = setup(mine);
+    expect(await owned.get()).toBe(mine);
+    await owned.close();
+    expect(mine.closed).toBe(false);
+    expect(made()).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { EnvelopeError, isLoopbackUrl } from "@kms-envelope/core";
+import { checkClientSettings, EnvelopeError } from "@kms-envelope/core";
 
 export type GcpClientOptions = NonNullable<ConstructorParameters<typeof KeyManagementServiceClient>[0]>;
 
@@ -32,43 +32,39 @@ function gaxOfClientLibrary(): GaxModule {
   return require(require.resolve("google-gax", { paths: [entry] })) as GaxModule;
 }
 
-/** Client options for the settings, over `base` (the caller's own clientOptions). */
-export function clientOptionsFor(settings: GcpClientSettings, base: GcpClientOptions = {}): GcpClientOptions {
-  const { endpoint, transport, credentialsFile, insecureTestCredentials } = settings;
+/**
+ * The options of the client a KEK creates: its settings over the caller's
+ * own `clientOptions`. The kit refuses them next to an injected client, and
+ * checks the endpoint (https://, or http:// on loopback) and test credentials.
+ */
+export function clientOptionsFor(
+  given: GcpClientSettings & { client?: unknown; clientOptions?: GcpClientOptions | undefined },
+): GcpClientOptions {
+  const { endpoint, transport, credentialsFile, insecureTestCredentials, clientOptions } = given;
   if (transport !== undefined && transport !== "grpc" && transport !== "rest") {
     throw new EnvelopeError("INVALID_ARGUMENT", 'gcp-kms transport must be "grpc" or "rest"');
   }
-  const options: Record<string, unknown> = { ...base };
+  const url = checkClientSettings({
+    settings: { clientOptions, endpoint, transport, credentialsFile, insecureTestCredentials },
+    injected: given.client !== undefined,
+    endpoint,
+    insecureTestCredentials,
+  });
+  const options: Record<string, unknown> = { ...clientOptions };
   if (transport === "rest") options.fallback = true;
-  let plaintext = false;
-  if (endpoint !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new EnvelopeError("INVALID_ARGUMENT", `gcp-kms endpoint "${endpoint}" is not a URL`);
-    }
-    plaintext = url.protocol === "http:";
-    if ((url.protocol !== "https:" && !plaintext) || (url.pathname !== "/" && url.pathname !== "")) {
+  const plaintext = url?.protocol === "http:";
+  if (url !== undefined) {
+    if (url.pathname !== "/") {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
         `gcp-kms endpoint "${endpoint}" must be https://host[:port]`,
       );
-    }
-    if (plaintext && !isLoopbackUrl(endpoint)) {
-      throw new EnvelopeError("INVALID_ARGUMENT", "a plain http:// gcp-kms endpoint must be loopback");
     }
     options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
     options.port = url.port === "" ? (plaintext ? 80 : 443) : Number(url.port);
     if (plaintext) options.protocol = "http";
   }
   if (insecureTestCredentials === true) {
-    if (endpoint === undefined || !isLoopbackUrl(endpoint)) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        "insecureTestCredentials needs a loopback endpoint (an emulator)",
-      );
-    }
     if (credentialsFile !== undefined) {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",

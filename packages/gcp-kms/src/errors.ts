@@ -1,45 +1,35 @@
 import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
 
-/** gRPC status codes (google.rpc.Code); the REST fallback reports the same numbers. */
-const STATUS_NAMES: Readonly<Record<number, string>> = {
-  1: "CANCELLED",
-  2: "UNKNOWN",
-  3: "INVALID_ARGUMENT",
-  4: "DEADLINE_EXCEEDED",
-  5: "NOT_FOUND",
-  6: "ALREADY_EXISTS",
-  7: "PERMISSION_DENIED",
-  8: "RESOURCE_EXHAUSTED",
-  9: "FAILED_PRECONDITION",
-  10: "ABORTED",
-  11: "OUT_OF_RANGE",
-  12: "UNIMPLEMENTED",
-  13: "INTERNAL",
-  14: "UNAVAILABLE",
-  15: "DATA_LOSS",
-  16: "UNAUTHENTICATED",
-};
-
 /**
- * The one table from Cloud KMS status to core code. gax gives gRPC and REST
- * errors the same numeric `code`, so both transports map identically.
- * INVALID_ARGUMENT is refined per operation below: on a decrypt it means the
- * ciphertext or its AAD is wrong, which is what TAMPERED means to a caller.
+ * The one table from Cloud KMS status to core code, every google.rpc.Code
+ * in numeric order: a gRPC error's numeric `code` is its position, from
+ * CANCELLED = 1 to UNAUTHENTICATED = 16. gax gives gRPC and REST errors the
+ * same numeric `code`, so both transports map identically. INVALID_ARGUMENT
+ * is refined per operation below: on a decrypt it means the ciphertext or
+ * its AAD is wrong, which is what TAMPERED means to a caller.
  */
 export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
-  PERMISSION_DENIED: "KEY_ACCESS_DENIED",
-  UNAUTHENTICATED: "KEY_ACCESS_DENIED",
+  CANCELLED: "ABORTED",
+  UNKNOWN: "KMS_ERROR",
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  DEADLINE_EXCEEDED: "KMS_UNAVAILABLE",
   NOT_FOUND: "KEY_NOT_FOUND",
+  ALREADY_EXISTS: "KMS_ERROR",
+  PERMISSION_DENIED: "KEY_ACCESS_DENIED",
+  RESOURCE_EXHAUSTED: "KMS_THROTTLED",
   // Disabled, destroyed or scheduled-for-destruction versions, and keys without a primary.
   FAILED_PRECONDITION: "KEY_DISABLED",
-  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  ABORTED: "KMS_ERROR",
   OUT_OF_RANGE: "INVALID_ARGUMENT",
-  RESOURCE_EXHAUSTED: "KMS_THROTTLED",
+  UNIMPLEMENTED: "KMS_ERROR",
+  INTERNAL: "KMS_ERROR",
   UNAVAILABLE: "KMS_UNAVAILABLE",
-  DEADLINE_EXCEEDED: "KMS_UNAVAILABLE",
-  CANCELLED: "ABORTED",
   DATA_LOSS: "KMS_INTEGRITY",
+  UNAUTHENTICATED: "KEY_ACCESS_DENIED",
 };
+
+/** The status name of a numeric gRPC code (1…16). */
+const statusName = (code: number): string | undefined => Object.keys(STATUS_TO_CODE)[code - 1];
 
 export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
 
@@ -69,10 +59,11 @@ const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
 export function statusOf(error: unknown): { status: string; detail: string } | undefined {
   const record = (error ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
   const message = typeof record.message === "string" ? record.message : "";
-  if (typeof record.code === "number" && STATUS_NAMES[record.code] !== undefined) {
+  const name = typeof record.code === "number" ? statusName(record.code) : undefined;
+  if (name !== undefined) {
     // gRPC errors carry the service's message in `details`; REST ones in `message`.
     const details = typeof record.details === "string" && record.details !== "" ? record.details : message;
-    return { status: STATUS_NAMES[record.code]!, detail: details };
+    return { status: name, detail: details };
   }
   try {
     const body = JSON.parse(message) as { error?: { status?: unknown; message?: unknown } };

@@ -1,14 +1,17 @@
-import { constants, createPublicKey, type KeyObject, publicEncrypt } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import {
   canonicalContextBytes,
   checkDataKey,
   checkEntryOwner,
   checkReportedKey,
+  checkWrappedKey,
   createKmsCaller,
+  createOwnedClient,
   createPromiseCache,
   EnvelopeError,
   type KeyEncryptionKey,
+  rsaOaepWrap,
   throwIfAborted,
 } from "@kms-envelope/core";
 import { clientOptionsFor, type GcpClientOptions, type GcpClientSettings } from "./client-options.js";
@@ -17,16 +20,14 @@ import { gcpKmsErrors, type KmsOperation } from "./errors.js";
 
 export const GCP_KMS_PROVIDER = "gcp-kms";
 
-/** The parameters of the first (promise-returning) overload of a client method. */
-type PromiseOverload<T> = T extends {
-  (...args: infer A): infer R;
-  (...args: infer _B): unknown;
-  (...args: infer _C): unknown;
-}
-  ? { args: A; result: R }
-  : never;
-/** gax call options (`timeout`, `retry`, `maxRetries`, …): the second argument of every client method. */
-export type GcpCallOptions = NonNullable<PromiseOverload<KeyManagementServiceClient["encrypt"]>["args"][1]>;
+/**
+ * gax call options (`timeout`, `retry`, `maxRetries`, …), the second argument of every client
+ * method: read off `getLocation`, whose one signature takes them or a callback.
+ */
+export type GcpCallOptions = Exclude<
+  Parameters<KeyManagementServiceClient["getLocation"]>[1],
+  ((...args: never[]) => unknown) | undefined
+>;
 
 export interface GcpKmsKekOptions extends GcpClientSettings {
   /**
@@ -74,37 +75,32 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       `"${name}" is not a Cloud KMS key name (projects/*/locations/*/keyRings/*/cryptoKeys/*[/cryptoKeyVersions/*])`,
     );
   }
-  const { client: injected, endpoint, transport, credentialsFile, insecureTestCredentials } = options;
-  const settings = { endpoint, transport, credentialsFile, insecureTestCredentials };
-  if (
-    injected !== undefined &&
-    (options.clientOptions !== undefined || Object.values(settings).some((v) => v !== undefined))
-  ) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "clientOptions, endpoint, transport, credentialsFile and insecureTestCredentials configure a created client: set them on the client you pass instead",
-    );
-  }
-  const clientOptions = clientOptionsFor(settings, options.clientOptions);
+  const clientOptions = clientOptionsFor(options);
   const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
 
   /**
    * The client, initialized. Initializing first matters: each client method
    * starts `initialize()` on its own and rethrows a failure from a detached
    * promise (an unhandled rejection that can end the process), e.g. when no
-   * credentials are found. Awaited here, the failure becomes a typed error.
+   * credentials are found. Awaited here, the failure becomes a typed error,
+   * and a created client that failed is dropped, so the next call starts over.
+   * Only a client this KEK created is ours to close.
    */
-  const created = createPromiseCache(async () => {
-    // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
-    const kms = await import("@google-cloud/kms");
-    const fresh = new kms.KeyManagementServiceClient(clientOptions);
-    await fresh.initialize();
-    return fresh;
-  });
+  const client = createOwnedClient(
+    options.client,
+    async () => {
+      // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
+      const kms = await import("@google-cloud/kms");
+      const fresh = new kms.KeyManagementServiceClient(clientOptions);
+      await fresh.initialize();
+      return fresh;
+    },
+    (own) => own.close(),
+  );
   const getClient = async () => {
-    if (injected === undefined) return created.get(undefined);
-    await injected.initialize();
-    return injected;
+    const own = await client.get();
+    if (own === options.client) await own.initialize();
+    return own;
   };
 
   /** One client call with our deadlines and checksums; the kit adds the signal and the error table. */
@@ -137,30 +133,20 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     return { key: createPublicKey(pem) as KeyObject, hash: algorithm[2]!.toLowerCase() };
   });
 
-  function checkCrc(operation: KmsOperation, data: Uint8Array, checksum: unknown, field: string): void {
-    const expected = (checksum as { value?: unknown } | null | undefined)?.value;
-    if (expected === undefined || expected === null || String(expected) !== String(crc32c(data))) {
-      throw new EnvelopeError(
-        "KMS_INTEGRITY",
-        `${SERVICE} ${operation} response for ${name}: ${field} failed its CRC32C check`,
-        {
-          retryable: true,
-        },
-      );
-    }
+  /** A checksum that does not match: bytes changed on the way, worth one more try. */
+  function checksum(operation: KmsOperation, ok: boolean, what: string): void {
+    if (!ok)
+      throw new EnvelopeError("KMS_INTEGRITY", `${SERVICE} ${operation} on ${name}: ${what}`, {
+        retryable: true,
+      });
   }
-
-  function requireVerified(operation: KmsOperation, verified: unknown, field: string): void {
-    if (verified !== true) {
-      throw new EnvelopeError(
-        "KMS_INTEGRITY",
-        `${SERVICE} ${operation} on ${name} did not verify the request's ${field} checksum`,
-        {
-          retryable: true,
-        },
-      );
-    }
+  function checkCrc(operation: KmsOperation, data: Uint8Array, crc: unknown, field: string): void {
+    const expected = (crc as { value?: unknown } | null | undefined)?.value;
+    const ok = expected !== undefined && expected !== null && String(expected) === String(crc32c(data));
+    checksum(operation, ok, `the response's ${field} failed its CRC32C check`);
   }
+  const requireVerified = (operation: KmsOperation, verified: unknown, field: string) =>
+    checksum(operation, verified === true, `the request's ${field} checksum was not verified`);
 
   function checkedDek(operation: KmsOperation, plaintext: Uint8Array, checksum: unknown): Uint8Array {
     try {
@@ -180,14 +166,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       if (mode === "asymmetric") {
         const { key, hash } = await publicKey.get(undefined, signal);
         throwIfAborted(signal);
-        const wrapped = publicEncrypt(
-          { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
-          dek,
-        );
-        return {
-          keyId: name,
-          wrapped: new Uint8Array(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength),
-        };
+        return { keyId: name, wrapped: rsaOaepWrap(key, dek, hash) };
       }
       const aad = canonicalContextBytes(context);
       const response = await kms("Encrypt", signal, (client, o) =>
@@ -212,7 +191,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         response.verifiedAdditionalAuthenticatedDataCrc32c,
         "additional authenticated data",
       );
-      const wrapped = bytes(response.ciphertext);
+      const wrapped = checkWrappedKey(bytes(response.ciphertext), `${SERVICE} Encrypt with ${name}`);
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };
     },
@@ -244,12 +223,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       return checkedDek("Decrypt", bytes(response.plaintext), response.plaintextCrc32c);
     },
     matches: (entry) => entry.provider === GCP_KMS_PROVIDER && entry.keyId === name,
-    async close() {
-      // Only a client this KEK created is ours to close.
-      const own = created.peek(undefined);
-      created.clear();
-      await own?.close();
-    },
+    close: client.close,
   };
   return Object.freeze(kek);
 }

@@ -1,18 +1,18 @@
-import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { EnvelopeError, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
-import type { GcpClientOptions } from "./client-options.js";
-import { createGcpKmsKek, GCP_KMS_PROVIDER, type GcpCallOptions } from "./gcp-kms-kek.js";
+import { type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
+import { createGcpKmsKek, GCP_KMS_PROVIDER, type GcpKmsKekOptions } from "./gcp-kms-kek.js";
+
+type GcpKmsUriOptions = Omit<GcpKmsKekOptions, "name">;
 
 /** The registry's `gcp-kms` options: data a config file can carry, then code-only objects. */
-const OPTIONS = {
+const OPTIONS: OptionSpecFor<GcpKmsUriOptions> = {
   endpoint: "string",
-  transport: "string",
+  transport: ["grpc", "rest"],
   credentialsFile: "string",
   insecureTestCredentials: "boolean",
   client: "object",
   clientOptions: "object",
   callOptions: "object",
-} as const;
+};
 
 /**
  * `gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k` (symmetric) or
@@ -23,25 +23,10 @@ const OPTIONS = {
 export const gcpKmsUriProvider: KeyUriProvider = Object.freeze({
   scheme: GCP_KMS_PROVIDER,
   provider: GCP_KMS_PROVIDER,
-  open(location: string, given: unknown) {
-    const options = readOpenOptions(GCP_KMS_PROVIDER, given, OPTIONS);
-    const { transport } = options;
-    if (transport !== undefined && transport !== "grpc" && transport !== "rest") {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        'gcp-kms provider option "transport" must be "grpc" or "rest"',
-      );
-    }
-    return createGcpKmsKek({
+  open: (location: string, given: unknown) =>
+    createGcpKmsKek({
+      ...readOpenOptions<GcpKmsUriOptions>(GCP_KMS_PROVIDER, given, OPTIONS),
       name: decodeURI(location),
-      endpoint: options.endpoint,
-      transport,
-      credentialsFile: options.credentialsFile,
-      insecureTestCredentials: options.insecureTestCredentials,
-      client: options.client as KeyManagementServiceClient | undefined,
-      clientOptions: options.clientOptions as GcpClientOptions | undefined,
-      callOptions: options.callOptions as GcpCallOptions | undefined,
-    });
-  },
+    }),
   uriFor: (keyId: string) => `${GCP_KMS_PROVIDER}://${keyId}`,
 });

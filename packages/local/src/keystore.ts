@@ -2,49 +2,22 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey, throwIfAborted } from "@kms-envelope/core";
-import { aadPrefix, KEY_LENGTH, secureFill, unwrapDek, wrapAad, wrapDek } from "./aes-key-wrap.js";
+import { EnvelopeError, isEnvelopeError, type KeyEncryptionKey } from "@kms-envelope/core";
+import { KEY_LENGTH } from "./aes-key-wrap.js";
 import { type AuditLogContents, type AuditRecord, appendAudit, readAuditLog } from "./audit-log.js";
 import { type FileLockOptions, withFileLock } from "./file-lock.js";
+import {
+  checkName,
+  describe,
+  type KeyInfo,
+  type KeystoreData,
+  type StoredKey,
+  type StoredVersion,
+} from "./keystore-data.js";
 import { fileVersion, removeOrphanedTemporaries, writeFileAtomic } from "./keystore-file.js";
-import { LOCAL_PROVIDER } from "./local-kek.js";
+import { createKeystoreKek } from "./keystore-kek.js";
 
-export type KeyState = "enabled" | "disabled" | "pending-deletion";
-
-interface StoredVersion {
-  version: number;
-  createdAt: string;
-  /** base64 AES-256 key material. The keystore is a development tool: see docs/providers/local.md. */
-  material: string;
-}
-
-interface StoredKey {
-  name: string;
-  createdAt: string;
-  state: KeyState;
-  /** The state to return to when a scheduled deletion is cancelled. */
-  stateBeforeDeletion?: "enabled" | "disabled";
-  deletionDate?: string;
-  primaryVersion: number;
-  versions: StoredVersion[];
-}
-
-interface KeystoreData {
-  format: "kms-envelope-keystore";
-  version: 1;
-  keys: Record<string, StoredKey>;
-}
-
-/** What `list` and the key operations return: everything but key material. */
-export interface KeyInfo {
-  readonly name: string;
-  readonly uri: string;
-  readonly state: KeyState;
-  readonly createdAt: string;
-  readonly primaryVersion: number;
-  readonly versions: readonly { readonly version: number; readonly createdAt: string }[];
-  readonly deletionDate?: string;
-}
+export type { KeyInfo, KeyState } from "./keystore-data.js";
 
 export interface KeystoreOptions {
   /** The keystore file; defaults to `defaultKeystorePath()`. */
@@ -57,7 +30,6 @@ export interface KeystoreOptions {
 
 export const DEFAULT_DELETION_WAITING_DAYS = 30;
 export const MINIMUM_DELETION_WAITING_DAYS = 7;
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** `KMS_ENVELOPE_KEYSTORE`, else `$XDG_CONFIG_HOME/kms-envelope/keystore.json`, else `~/.config/…`. */
@@ -84,18 +56,6 @@ export interface Keystore {
   audit(): AuditRecord[];
   /** The audit log's records and the line numbers of damaged lines it skipped. */
   readAudit(): AuditLogContents;
-}
-
-/** The one rule for key names; anything else (a non-string included) is `INVALID_ARGUMENT`. */
-function checkName(name: unknown): string {
-  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
-    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 140)) : typeof name;
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      `keystore: ${shown} is not a valid key name (1–128 of A–Z a–z 0–9 . _ -, starting with a letter or digit)`,
-    );
-  }
-  return name;
 }
 
 function checkOptions(options: unknown): KeystoreOptions {
@@ -342,7 +302,7 @@ export function openKeystore(given?: KeystoreOptions): Keystore {
         return key;
       });
     },
-    kek: (name) => keystoreKek(name),
+    kek: (name) => createKeystoreKek(name, { usable, record, fail }),
     audit: () => [...readAuditLog(auditLogPath).records],
     readAudit: () => readAuditLog(auditLogPath),
   };
@@ -355,81 +315,5 @@ export function openKeystore(given?: KeystoreOptions): Keystore {
     return key;
   }
 
-  function keystoreKek(name: string): KeyEncryptionKey {
-    checkName(name);
-    const kek: KeyEncryptionKey = {
-      provider: LOCAL_PROVIDER,
-      keyId: name,
-      async wrap(dek, context, callOptions) {
-        throwIfAborted(callOptions?.signal);
-        const key = usable(name, "wrap");
-        const version = key.versions.find((entry) => entry.version === key.primaryVersion)!;
-        const material = Buffer.from(version.material, "base64");
-        try {
-          const wrapped = wrapDek(
-            material,
-            wrapAad(aadPrefix(name, version.version), context),
-            dek,
-            secureFill,
-          );
-          const out = Buffer.alloc(4 + wrapped.length);
-          out.writeUInt32BE(version.version, 0);
-          out.set(wrapped, 4);
-          record("wrap", name, "ok", version.version);
-          return { keyId: name, wrapped: out };
-        } finally {
-          material.fill(0);
-        }
-      },
-      async unwrap(entry, context, callOptions) {
-        throwIfAborted(callOptions?.signal);
-        if (entry.keyId !== name)
-          throw new EnvelopeError("KEY_ID_MISMATCH", "entry was wrapped by another local key");
-        if (entry.wrapped.length < 4) throw new EnvelopeError("MALFORMED", "local wrapped key is too short");
-        const versionNumber = Buffer.from(entry.wrapped).readUInt32BE(0);
-        const key = usable(name, "unwrap");
-        const version = key.versions.find((candidate) => candidate.version === versionNumber);
-        if (version === undefined) {
-          const missing = `keystore: key "${name}" has no version ${versionNumber}`;
-          return fail("unwrap", name, new EnvelopeError("KEY_NOT_FOUND", missing), versionNumber);
-        }
-        const material = Buffer.from(version.material, "base64");
-        let dek: Uint8Array;
-        try {
-          dek = unwrapDek(
-            material,
-            wrapAad(aadPrefix(name, versionNumber), context),
-            entry.wrapped.subarray(4),
-          );
-        } catch (error) {
-          return fail("unwrap", name, error, versionNumber);
-        } finally {
-          material.fill(0);
-        }
-        try {
-          // Audit, then release: no DEK leaves without its record.
-          record("unwrap", name, "ok", versionNumber);
-        } catch (auditError) {
-          dek.fill(0);
-          throw auditError;
-        }
-        return dek;
-      },
-    };
-    return Object.freeze(kek);
-  }
-
   return Object.freeze(keystore);
-}
-
-function describe(key: StoredKey): KeyInfo {
-  return Object.freeze({
-    name: key.name,
-    uri: `local://${key.name}`,
-    state: key.state,
-    createdAt: key.createdAt,
-    primaryVersion: key.primaryVersion,
-    versions: key.versions.map(({ version, createdAt }) => ({ version, createdAt })),
-    ...(key.deletionDate === undefined ? {} : { deletionDate: key.deletionDate }),
-  });
 }

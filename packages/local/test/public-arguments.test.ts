@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as core from "@kms-envelope/core";
 import * as format from "@kms-envelope/core/format";
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import * as local from "../src/index.js";
 // export; an export missing from both the table and the exclusions fails the last test, so a
 // new export needs its row.
 
+const rsaPublic = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
 const kek = local.createLocalKek({ key: randomBytes(32), keyId: "arguments" });
 const keyring = core.createKeyring({ primary: kek });
 const envelope = await core.encrypt(new Uint8Array(3), { keyring });
@@ -288,11 +289,33 @@ const TABLE: Record<string, Record<string, Call>> = {
     '(promise, "x")': () => core.untilAborted(Promise.resolve(1), "x" as never),
     '(promise, undefined, "x")': () => core.untilAborted(Promise.resolve(1), undefined, "x" as never),
   },
+  checkClientSettings: {
+    "(undefined)": () => core.checkClientSettings(undefined as never),
+    "({ settings: null })": () => core.checkClientSettings({ settings: null as never }),
+    "({ settings, endpoint: 1 })": () => core.checkClientSettings({ settings: {}, endpoint: 1 as never }),
+  },
+  checkWrappedKey: {
+    "(bytes, undefined)": () => core.checkWrappedKey(new Uint8Array(1), undefined as never),
+    '(bytes, "s", 0)': () => core.checkWrappedKey(new Uint8Array(1), "s", 0),
+  },
+  createOwnedClient: {
+    "(undefined, undefined, close)": () =>
+      core.createOwnedClient(undefined, undefined as never, () => undefined),
+    "(undefined, create, 1)": () => core.createOwnedClient(undefined, () => ({}), 1 as never),
+  },
+  rsaOaepWrap: {
+    "(undefined, bytes)": () => core.rsaOaepWrap(undefined as never, new Uint8Array(32)),
+    '(rsaPublic, bytes, "md5")': () => core.rsaOaepWrap(rsaPublic, new Uint8Array(32), "md5"),
+  },
+  abortSignalOption: {
+    '("x")': () => core.abortSignalOption("x" as never),
+  },
   readOpenOptions: {
     "(undefined, {}, spec)": () => core.readOpenOptions(undefined as never, {}, {}),
     '("s", {}, null)': () => core.readOpenOptions("s", {}, null as never),
     '("s", "x", spec)': () => core.readOpenOptions("s", "x", {}),
     '("s", { a: 1 }, { a: "string" })': () => core.readOpenOptions("s", { a: 1 }, { a: "string" }),
+    '("s", { a: 1 }, { a: "text" })': () => core.readOpenOptions("s", { a: 1 }, { a: "text" as never }),
   },
   createLocalKek: {
     "(undefined)": () => local.createLocalKek(undefined as never),

@@ -1,12 +1,24 @@
-import { type KeyUriOpenOptions, type KeyUriProvider, readOpenOptions } from "@kms-envelope/core";
-import type { AppRoleLogin, KubernetesLogin } from "./auth.js";
-import { parseTransitKeyId, type TransitKeyType } from "./key-id.js";
-import { createVaultTransitKek, VAULT_TRANSIT_PROVIDER } from "./vault-transit-kek.js";
+import {
+  type KeyUriOpenOptions,
+  type KeyUriProvider,
+  type OptionSpecFor,
+  readOpenOptions,
+} from "@kms-envelope/core";
+import { parseTransitKeyId, TRANSIT_KEY_TYPES } from "./key-id.js";
+import {
+  createVaultTransitKek,
+  VAULT_TRANSIT_PROVIDER,
+  type VaultTransitKekOptions,
+} from "./vault-transit-kek.js";
+
+/** The per-scheme options `registry.open(uri, { "vault-transit": … })` passes through. */
+export type VaultTransitUriOptions = Omit<VaultTransitKekOptions, "key">;
 
 /** Data a config file can carry for `vault-transit://` keys (plus `appRole` / `kubernetes` objects). */
-const SPEC = {
+const SPEC: OptionSpecFor<VaultTransitUriOptions> = {
   token: "string",
   tokenFile: "string",
+  // Checked field by field where the KEK is made.
   appRole: "object",
   kubernetes: "object",
   renewToken: "boolean",
@@ -14,40 +26,20 @@ const SPEC = {
   caFile: "string",
   ca: "string",
   tls: "boolean",
-  keyType: "string",
+  keyType: TRANSIT_KEY_TYPES,
   derived: "boolean",
   generateDataKey: "boolean",
   maxRetries: "number",
   deadlineMs: "number",
-} as const;
-
-/** The per-scheme options `registry.open(uri, { "vault-transit": … })` passes through. */
-export interface VaultTransitUriOptions {
-  token?: string;
-  tokenFile?: string;
-  appRole?: AppRoleLogin;
-  kubernetes?: KubernetesLogin;
-  renewToken?: boolean;
-  namespace?: string;
-  caFile?: string;
-  ca?: string;
-  tls?: boolean;
-  keyType?: TransitKeyType;
-  derived?: boolean;
-  generateDataKey?: boolean;
-  maxRetries?: number;
-  deadlineMs?: number;
-}
+};
 
 function makeProvider(scheme: string): KeyUriProvider {
   return Object.freeze({
     scheme,
     provider: VAULT_TRANSIT_PROVIDER,
     open(location: string, options: KeyUriOpenOptions) {
-      const read = readOpenOptions(scheme, options, SPEC);
-      // appRole / kubernetes objects are checked field by field where the KEK is made.
       return createVaultTransitKek({
-        ...(read as VaultTransitUriOptions),
+        ...readOpenOptions<VaultTransitUriOptions>(scheme, options, SPEC),
         key: location,
       });
     },

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import {
   canonicalContextBytes,
+  checkClientSettings,
   checkDataKey,
   checkEntryOwner,
   createKmsCaller,
   type EncryptionContext,
   EnvelopeError,
-  isLoopbackUrl,
   type KeyEncryptionKey,
   type WrappedKeyEntry,
 } from "@kms-envelope/core";
@@ -116,12 +116,7 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
   if (derived && !aead) throw new EnvelopeError("INVALID_ARGUMENT", `${keyType} keys cannot be derived`);
   const tls = options.tls ?? true;
   const origin = `${tls ? "https" : "http"}://${id.host}:${id.port}`;
-  if (!tls && !isLoopbackUrl(origin)) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      `plain http:// is accepted only for a loopback Vault, not ${id.host}`,
-    );
-  }
+  checkClientSettings({ settings: {}, endpoint: origin });
   const maxRetries = options.maxRetries ?? 2;
   if (!(Number.isSafeInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10)) {
     throw new EnvelopeError("INVALID_ARGUMENT", "maxRetries must be an integer from 0 to 10");

@@ -2,7 +2,7 @@ import { zero } from "../crypto/memory.js";
 import { EnvelopeError } from "../errors.js";
 import { DEK_LENGTH } from "../format/constants.js";
 import type { WrappedKeyEntry } from "../format/header.js";
-import { optionalFunction, requireObject, requireString } from "../validate.js";
+import { invalid, optionalFunction, requireObject, requireString } from "../validate.js";
 
 /**
  * A data key a KMS returned: exactly 32 bytes, else `KMS_INTEGRITY` (the
@@ -17,6 +17,24 @@ export function checkDataKey(value: unknown, source: string): Uint8Array {
   throw new EnvelopeError(
     "KMS_INTEGRITY",
     `${source} returned a data key of ${value instanceof Uint8Array ? `${value.length} bytes` : "no bytes"}, not ${DEK_LENGTH}`,
+  );
+}
+
+/**
+ * A wrapped key a KMS returned: some bytes (exactly `length` when the key
+ * fixes it: an RSA modulus, AES key wrap's 40), else `KMS_INTEGRITY`, so no
+ * envelope is written that its KMS could never open.
+ */
+export function checkWrappedKey(value: unknown, source: string, length?: number): Uint8Array {
+  requireString(source, "checkWrappedKey", "source");
+  if (length !== undefined && !(Number.isSafeInteger(length) && length > 0)) {
+    invalid("checkWrappedKey", "length must be a positive integer");
+  }
+  const size = value instanceof Uint8Array ? value.length : 0;
+  if (size > 0 && (length === undefined || size === length)) return value as Uint8Array;
+  throw new EnvelopeError(
+    "KMS_INTEGRITY",
+    `${source} returned ${size === 0 ? "no wrapped key" : `${size} wrapped bytes, not ${length}`}`,
   );
 }
 

@@ -3,7 +3,15 @@
  * provider is a factory, wrap/unwrap, a URI opener and an error table.
  * docs/adding-a-provider.md shows it in use.
  */
-export { checkDataKey, checkEntryOwner, checkReportedKey, type SameKey } from "./checks.js";
+export { rsaOaepWrap } from "../crypto/rsa-oaep.js";
+export {
+  checkDataKey,
+  checkEntryOwner,
+  checkReportedKey,
+  checkWrappedKey,
+  type SameKey,
+} from "./checks.js";
+export { type ClientSettingsCheck, checkClientSettings } from "./client-settings.js";
 export {
   createKmsCaller,
   type KmsCall,
@@ -14,12 +22,16 @@ export {
 } from "./kms-call.js";
 export {
   isLoopbackUrl,
+  type OptionKind,
+  type OptionKindFor,
   type OptionKinds,
   type OptionSpec,
+  type OptionSpecFor,
   type OptionsOf,
   readOpenOptions,
 } from "./open-options.js";
+export { createOwnedClient, type OwnedClient } from "./owned-client.js";
 export { createPromiseCache, type PromiseCache, type PromiseCacheOptions } from "./promise-cache.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { stripRequestData } from "./strip-cause.js";
-export { untilAborted } from "./until-aborted.js";
+export { abortSignalOption, untilAborted } from "./until-aborted.js";

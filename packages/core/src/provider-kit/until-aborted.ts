@@ -49,3 +49,13 @@ export function untilAborted<T>(
     );
   });
 }
+
+/**
+ * An SDK's per-call `{ abortSignal }` option (the AWS SDK's and Azure's
+ * spelling), absent rather than `undefined` when there is no signal, as
+ * `exactOptionalPropertyTypes` wants.
+ */
+export function abortSignalOption(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  optionalSignal(signal, "abortSignalOption");
+  return signal === undefined ? {} : { abortSignal: signal };
+}

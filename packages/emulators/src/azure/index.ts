@@ -14,11 +14,26 @@ import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.j
 import { ALL_KEY_PERMISSIONS, type KeyPermission, listeningPort, startHttpsServer } from "./server.js";
 
 export { createEmulatorCertificate, type EmulatorCertificate } from "./certificate.js";
+export {
+  type EntraIdAuthority,
+  type EntraIdAuthorityOptions,
+  startEntraIdAuthority,
+} from "./entra-id-authority.js";
+export {
+  APP_SERVICE_IDENTITY_API_VERSION,
+  type ManagedIdentityEndpoint,
+  type ManagedIdentityEndpointOptions,
+  startManagedIdentityEndpoint,
+} from "./managed-identity-endpoint.js";
+export type { TokenIssuingVault, TokenRequestRecord } from "./token-issuer.js";
 
 export type { EmulatedKeyType, KeyOperation, KeyPermission };
 
 /** The bearer token every Azure emulator accepts with every permission. */
 export const INSECURE_TEST_TOKEN = "kms-envelope-insecure-test-token";
+
+/** The tenant every Key Vault emulator's bearer challenge names. */
+export const EMULATOR_TENANT_ID = "00000000-0000-0000-0000-000000000001";
 
 export interface AzureKeyVaultEmulatorOptions {
   /** TCP port on loopback; 0 (default) picks a free one. */
@@ -69,6 +84,8 @@ export interface AzureKeyVaultEmulator {
   readonly vaultUrl: string;
   /** PEM of the emulator's self-signed certificate: trust it through `tlsOptions: { ca }`. */
   readonly ca: string;
+  /** The tenant its bearer challenge names (`authorization="https://login.microsoftonline.com/<tenant>"`). */
+  readonly tenantId: string;
   /** A stub credential granting every key permission; it asks no identity provider. */
   readonly credential: TokenCredential;
   /** A stub credential whose token grants only these permissions (403 ForbiddenByPolicy otherwise). */
@@ -123,7 +140,7 @@ export async function startAzureKeyVaultEmulator(
     faults,
     calls,
     tokens,
-    tenantId: "00000000-0000-0000-0000-000000000001",
+    tenantId: EMULATOR_TENANT_ID,
     resource,
   };
   const server = startHttpsServer(state, { key: pems.private, cert: pems.cert });
@@ -179,6 +196,7 @@ export async function startAzureKeyVaultEmulator(
   return {
     vaultUrl,
     ca: pems.cert,
+    tenantId: EMULATOR_TENANT_ID,
     credential,
     credentialWith,
     clientOptions,
