@@ -2,9 +2,11 @@
  * The CLI measured as a user runs it (`pnpm bench`, after run.mjs): a fresh
  * `kms-envelope` process per run, against core's stream API over the same
  * files in the same run. Prints a Markdown table; writes results/cli-latest.json.
- *   - encrypt / decrypt of a 1 GiB file: MB/s of CPU time and of wall time, peak RSS;
+ *   - encrypt / decrypt of a 1 GiB file: MB/s of CPU time and of wall time, peak RSS, user and
+ *     system CPU; CLI ÷ library as a ratio of medians and as the range of run-by-run ratios;
  *   - inspect of a 1 GiB envelope: bytes read beyond those of a 1 KiB envelope's inspect;
- *   - a 1 KiB local-key decrypt: wall time next to a bare `node -e 0`.
+ *   - a 1 KiB local-key decrypt: wall time next to a bare `node -e 0`, and with Node's compile
+ *     cache off (the CLI keeps it under HOME, which is the bench's work directory).
  * BENCH_QUICK=1: 128 MiB and fewer runs (a smoke test, not a result).
  */
 import { execFileSync } from "node:child_process";
@@ -46,13 +48,13 @@ const env = {
 const statsFile = join(work, "stats.json");
 
 /** Runs `args` under node with the stats preload; returns the stats. */
-function measured(args, input) {
+function measured(args, input, extraEnv = {}) {
   // Each run starts with no dirty pages left by the one before (outside the timing): otherwise a
   // contender that fsyncs pays for writing back the previous contender's gigabyte too.
   execFileSync("sync");
   const started = process.hrtime.bigint();
   execFileSync(process.execPath, ["--import", PRELOAD, ...args], {
-    env: { ...env, BENCH_STATS_FILE: statsFile },
+    env: { ...env, ...extraEnv, BENCH_STATS_FILE: statsFile },
     cwd: work,
     stdio: [input === undefined ? "ignore" : "pipe", "ignore", "pipe"],
     input,
@@ -71,6 +73,8 @@ function summarize(runs, bytes) {
   const cpu = runs.map((run) => bytes / 1e6 / run.cpuSeconds);
   const wall = runs.map((run) => bytes / 1e6 / run.wallSeconds);
   const rss = runs.map((run) => run.peakRssMiB);
+  const user = runs.map((run) => run.userSeconds);
+  const system = runs.map((run) => run.systemSeconds);
   return {
     cpuMbPerSecond: median(cpu),
     wallMbPerSecond: median(wall),
@@ -78,7 +82,19 @@ function summarize(runs, bytes) {
     cpuRange: [Math.min(...cpu), Math.max(...cpu)],
     wallRange: [Math.min(...wall), Math.max(...wall)],
     rssRange: [Math.min(...rss), Math.max(...rss)],
+    userSecondsRange: [Math.min(...user), Math.max(...user)],
+    systemSecondsRange: [Math.min(...system), Math.max(...system)],
   };
+}
+
+/**
+ * CLI ÷ library throughput run by run: the CLI's run r against the library's
+ * run r of the same round (interleaved, so under the same load), as a range.
+ */
+function ratioRange(cliRuns, libraryRuns) {
+  const wall = cliRuns.map((run, i) => libraryRuns[i].wallSeconds / run.wallSeconds);
+  const cpu = cliRuns.map((run, i) => libraryRuns[i].cpuSeconds / run.cpuSeconds);
+  return { wall: [Math.min(...wall), Math.max(...wall)], cpu: [Math.min(...cpu), Math.max(...cpu)] };
 }
 
 try {
@@ -130,6 +146,13 @@ try {
       decrypt: summarize(runs.libraryFsync.decrypt, bytes),
     },
   };
+  const ratios = {};
+  for (const op of ["encrypt", "decrypt"]) {
+    ratios[op] = {
+      library: ratioRange(runs.cli[op], runs.library[op]),
+      libraryFsync: ratioRange(runs.cli[op], runs.libraryFsync[op]),
+    };
+  }
   rmSync(join(work, "cli.out"));
   rmSync(join(work, "lib.out"));
   rmSync(join(work, "lib.kmse"));
@@ -150,17 +173,30 @@ try {
     envelopeBytesRead: inspectBig - inspectSmall + smallEnvelope,
   };
 
-  // 1 KiB local decrypt against a bare node start, interleaved.
-  const wall = { decrypt1KiB: [], nodeBare: [] };
+  // 1 KiB local decrypt against a bare node start, interleaved; once more with Node's compile cache
+  // off (NODE_DISABLE_COMPILE_CACHE=1: every module compiled again, as on a first run).
+  const smallDecrypt = ["decrypt", "-i", join(work, "small.kmse"), "-o", join(work, "small.out"), "-q"];
+  const wall = { decrypt1KiB: [], decrypt1KiBNoCache: [], nodeBare: [] };
   for (let i = 0; i < SMALL_RUNS; i++) {
-    wall.decrypt1KiB.push(
-      cli("decrypt", "-i", join(work, "small.kmse"), "-o", join(work, "small.out"), "-q").wallSeconds,
+    wall.decrypt1KiB.push(cli(...smallDecrypt).wallSeconds);
+    wall.decrypt1KiBNoCache.push(
+      measured([BIN, ...smallDecrypt], undefined, { NODE_DISABLE_COMPILE_CACHE: "1" }).wallSeconds,
     );
     wall.nodeBare.push(measured(["-e", "0"]).wallSeconds);
   }
+  const ms = (values) => ({
+    medianMs: median(values) * 1000,
+    rangeMs: [Math.min(...values) * 1000, Math.max(...values) * 1000],
+  });
   const startup = {
-    decrypt1KiBMs: median(wall.decrypt1KiB) * 1000,
-    nodeBareMs: median(wall.nodeBare) * 1000,
+    decrypt1KiB: ms(wall.decrypt1KiB),
+    decrypt1KiBNoCompileCache: ms(wall.decrypt1KiBNoCache),
+    nodeBare: ms(wall.nodeBare),
+    // Run by run (interleaved), the decrypt's wall time over the bare start's.
+    ratioRange: [
+      Math.min(...wall.decrypt1KiB.map((t, i) => t / wall.nodeBare[i])),
+      Math.max(...wall.decrypt1KiB.map((t, i) => t / wall.nodeBare[i])),
+    ],
   };
 
   const result = {
@@ -170,6 +206,7 @@ try {
     sizeMiB: SIZE_MIB,
     runs: RUNS,
     streams,
+    ratios,
     inspect,
     startup,
   };
@@ -191,10 +228,10 @@ function renderCliTable(result) {
   const { cli, library, libraryFsync } = result.streams;
   const cell = (s) =>
     `${f(s.wallMbPerSecond)} MB/s wall (${range(s.wallRange)}); ${f(s.cpuMbPerSecond)} CPU (${range(s.cpuRange)}); ${f(s.peakRssMiB)} MiB (${range(s.rssRange)})`;
-  const ratio = (c, l) =>
-    `${f(c.wallMbPerSecond / l.wallMbPerSecond, 2)} wall, ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} CPU`;
-  const row = (label, c, op) =>
-    `| ${label} | ${cell(c)} | ${ratio(c, library[op])} | ${ratio(c, libraryFsync[op])} |`;
+  const ratio = (c, l, r) =>
+    `${f(c.wallMbPerSecond / l.wallMbPerSecond, 2)} wall${r ? ` (${range(r.wall, 2)})` : ""}, ${f(c.cpuMbPerSecond / l.cpuMbPerSecond, 2)} CPU${r ? ` (${range(r.cpu, 2)})` : ""}`;
+  const row = (label, c, op, r = result.ratios[op]) =>
+    `| ${label} | ${cell(c)} | ${ratio(c, library[op], r?.library)} | ${ratio(c, libraryFsync[op], r?.libraryFsync)} |`;
   return [
     `Node ${result.node}; ${result.date}; medians of ${result.runs} interleaved runs (range), peak RSS the highest${result.quick ? " (QUICK: not a result)" : ""}`,
     "",
@@ -202,13 +239,17 @@ function renderCliTable(result) {
     "|---|--:|--:|--:|",
     row("encrypt (CLI)", cli.encrypt, "encrypt"),
     row("decrypt (CLI)", cli.decrypt, "decrypt"),
-    row("decrypt -o /dev/null (CLI)", cli.decryptToNull, "decrypt"),
+    row("decrypt -o /dev/null (CLI)", cli.decryptToNull, "decrypt", null),
     `| encrypt (library stream) | ${cell(library.encrypt)} | | |`,
     `| decrypt (library stream) | ${cell(library.decrypt)} | | |`,
     `| encrypt (library stream + fsync) | ${cell(libraryFsync.encrypt)} | | |`,
     `| decrypt (library stream + fsync) | ${cell(libraryFsync.decrypt)} | | |`,
     "",
     `inspect of a ${f(result.inspect.envelopeBytes / MIB)} MiB envelope: ${f(result.inspect.envelopeBytesRead)} bytes of it read.`,
-    `1 KiB local-key decrypt: ${f(result.startup.decrypt1KiBMs)} ms wall; bare \`node -e 0\`: ${f(result.startup.nodeBareMs)} ms (medians of ${SMALL_RUNS}).`,
+    `Ratios: of medians, with the range of the run-by-run ratios (CLI run r against the library's run r of the same round).`,
+    `CPU seconds of the CLI runs: user ${range(cli.encrypt.userSecondsRange, 2)} encrypt, ${range(cli.decrypt.userSecondsRange, 2)} decrypt; system ${range(cli.encrypt.systemSecondsRange, 2)} / ${range(cli.decrypt.systemSecondsRange, 2)}.`,
+    `CPU seconds of the library stream runs: user ${range(library.encrypt.userSecondsRange, 2)} encrypt, ${range(library.decrypt.userSecondsRange, 2)} decrypt; system ${range(library.encrypt.systemSecondsRange, 2)} / ${range(library.decrypt.systemSecondsRange, 2)}.`,
+    "",
+    `1 KiB local-key decrypt (medians of ${SMALL_RUNS}, interleaved; range): ${f(result.startup.decrypt1KiB.medianMs)} ms wall (${range(result.startup.decrypt1KiB.rangeMs)}); with NODE_DISABLE_COMPILE_CACHE=1 ${f(result.startup.decrypt1KiBNoCompileCache.medianMs)} ms (${range(result.startup.decrypt1KiBNoCompileCache.rangeMs)}); bare \`node -e 0\` ${f(result.startup.nodeBare.medianMs)} ms (${range(result.startup.nodeBare.rangeMs)}); decrypt ÷ bare run by run ${range(result.startup.ratioRange, 1)}.`,
   ].join("\n");
 }
