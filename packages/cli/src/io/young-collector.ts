@@ -38,7 +38,7 @@ function exposedGc(): Gc | null {
  * and fresh memory for every chunk cost page faults and cache misses. A
  * scavenge of the small young generation every 4 MiB frees the Buffers
  * while they are few, so the same memory is reused: in the bench, peak RSS
- * fell to about 95 MiB and user CPU by a third (docs/performance.md).
+ * fell to about 95 MiB and user CPU by 40–50% (docs/performance.md).
  */
 export function youngCollector(): (bytes: number) => void {
   let since = 0;
