@@ -73,7 +73,7 @@ const loads = (urls: string[], part: string) =>
   );
 
 describe("providers load only for the schemes a command uses", () => {
-  it("a local-key encrypt and decrypt import no cloud SDK and no provider package", async () => {
+  it("a local-key encrypt and decrypt import no cloud SDK, no provider package and no YAML parser", async () => {
     const encrypted = cli(["encrypt", "-k", "local://app"], { input: "x" }).stdout;
     for (const [args, input] of [
       [["encrypt", "-k", "local://app"], "x"],
@@ -84,6 +84,8 @@ describe("providers load only for the schemes a command uses", () => {
       for (const sdk of [...CLOUD_SDKS, "@kms-envelope/vault-transit"])
         expect(loads(urls, sdk), `${args[0]} loaded ${sdk}`).toBe(false);
       expect(loads(urls, "cli-progress"), "progress library for a tiny input").toBe(false);
+      // No config file here: the YAML parser (some 70 files) is loaded only to parse one.
+      expect(loads(urls, "yaml"), `${args[0]} loaded the YAML parser`).toBe(false);
     }
   });
 
@@ -105,6 +107,7 @@ describe("providers load only for the schemes a command uses", () => {
       );
       const urls = await modulesLoaded(["encrypt", "--config", "vault.yaml", "-o", "v.kmse"]);
       expect(loads(urls, "@kms-envelope/vault-transit")).toBe(true);
+      expect(loads(urls, "yaml"), "a config file is parsed with the YAML parser").toBe(true);
       for (const sdk of CLOUD_SDKS) expect(loads(urls, sdk), sdk).toBe(false);
     } finally {
       await vault.close();

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
 import { EnvelopeError, parseKeyUri } from "@kms-envelope/core";
-import { LineCounter, parseDocument } from "yaml";
 import { globToRegExp } from "./glob.js";
 import { CONFIG_SPEC, PATH_SETTINGS } from "./spec.js";
 import type {
@@ -15,6 +14,7 @@ import type {
   RequiredContextKey,
 } from "./types.js";
 import { configError, type LocationMap, suggest, validateDocument } from "./validate.js";
+import { yamlParser } from "./yaml.js";
 
 export interface ParseConfigOptions {
   /** Named in every error; also the base of relative paths unless `dir` is given. */
@@ -54,6 +54,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
   const file = options.file;
   if (typeof text !== "string") throw configError(file, undefined, "config text must be a string");
   const dir = options.dir ?? resolve(file, "..");
+  const { LineCounter, parseDocument } = yamlParser();
   const lines = new LineCounter();
   // uniqueKeys: a key given twice is an error, not a silent override.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });

@@ -1,6 +1,7 @@
 import { EnvelopeError } from "@kms-envelope/core";
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
 import type { Spec } from "./spec.js";
+import { yamlParser } from "./yaml.js";
 
 /** 1-based line and column of a value in the config file. */
 export interface SourceLocation {
@@ -53,6 +54,7 @@ function label(path: string): string {
 }
 
 function visit(walk: Walk, input: Node, spec: Spec, path: string): unknown {
+  const { isAlias, isMap, isScalar, isSeq } = yamlParser();
   const node = isAlias(input) ? (input.resolve(walk.doc) as Node | undefined) : input;
   const at = locate(walk, input);
   if (at !== undefined) walk.locations.set(path, at);
