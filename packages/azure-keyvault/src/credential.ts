@@ -26,7 +26,10 @@ const insecureTestCredential: TokenCredential = {
 };
 
 interface IdentityModule {
-  DefaultAzureCredential: new (options?: { tenantId?: string }) => TokenCredential;
+  DefaultAzureCredential: new (options?: {
+    tenantId?: string;
+    disableInstanceDiscovery?: boolean;
+  }) => TokenCredential;
   AzureCliCredential: new (options?: { tenantId?: string }) => TokenCredential;
   ManagedIdentityCredential: new () => TokenCredential;
   EnvironmentCredential: new (options?: { disableInstanceDiscovery?: boolean }) => TokenCredential;
@@ -68,7 +71,8 @@ export async function loadCredential(
   const tenant = tenantId === undefined ? undefined : { tenantId };
   switch (kind) {
     case "default":
-      return new identity.DefaultAzureCredential(tenant);
+      // Its chain starts with EnvironmentCredential, which gets these options too.
+      return new identity.DefaultAzureCredential({ ...tenant, ...environmentOptions() });
     case "cli":
       return new identity.AzureCliCredential(tenant);
     case "managed-identity":

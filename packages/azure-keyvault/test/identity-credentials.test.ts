@@ -71,7 +71,7 @@ const vaultCalls = () =>
     ["GetKey", "WrapKey", "UnwrapKey"].map((operation) => [operation, vault.calls.count(operation)]),
   );
 /** A wrap and unwrap with `credential` by name (as a config file gives it), in a child with `env`. */
-const runKind = (credential: "managed-identity" | "environment", env: Record<string, string>) =>
+const runKind = (credential: "default" | "managed-identity" | "environment", env: Record<string, string>) =>
   runCredentialChild(uriOf(key.id), { credential, caFile: vaultCaFile }, env);
 const tokensFrom = (requests: readonly { accessToken?: string | undefined }[]) =>
   requests.flatMap((request) => (request.accessToken === undefined ? [] : [request.accessToken]));
@@ -235,5 +235,28 @@ describe('credential: "environment" (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLI
     expect(result.error?.code, result.error?.message).toBe("KEY_ACCESS_DENIED");
     // The child's loopback guard stopped the connection before any DNS lookup or byte sent.
     expect(result.refused[0]).toBe("login.microsoftonline.com");
+  });
+});
+
+describe('credential: "default" (DefaultAzureCredential: environment first, then … managed identity)', () => {
+  it("with the environment credential's variables: the loopback authority's token, no instance discovery", async () => {
+    const before = entra.requests.length;
+    const result = await runKind("default", { ...entra.env(), NODE_EXTRA_CA_CERTS: authorityCaFile });
+    expect(result.error).toBeUndefined();
+    expect(result).toMatchObject({ roundTrip: true, keyId: key.kid, refused: [] });
+    const tokens = entra.requests.slice(before).filter((r) => r.endpoint === "token");
+    expect(tokens.map((r) => [r.status, r.clientId])).toEqual([[200, entra.clientId]]);
+    expect(vaultCalls()).toEqual({ GetKey: 1, WrapKey: 1, UnwrapKey: 1 });
+  });
+
+  it("with only the managed identity endpoint's variables: its token, and nothing asked of IMDS", async () => {
+    const before = managedIdentity.requests.length;
+    const result = await runKind("default", managedIdentity.env());
+    expect(result.error).toBeUndefined();
+    expect(result).toMatchObject({ roundTrip: true, keyId: key.kid, refused: [] });
+    expect(managedIdentity.requests.slice(before).map((r) => [r.status, r.authenticated])).toEqual([
+      [200, true],
+    ]);
+    expect(vaultCalls()).toEqual({ GetKey: 1, WrapKey: 1, UnwrapKey: 1 });
   });
 });
