@@ -1,14 +1,6 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  constants as cryptoConstants,
-  generateKeyPairSync,
-  type KeyObject,
-  privateDecrypt,
-  randomBytes,
-} from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { b64, unb64 } from "../state-file.js";
+import { openAsymmetric, openSymmetric, sealSymmetric, symmetricVersionOf } from "./ciphertext.js";
 import { KmsStatusError } from "./status.js";
 
 export type Purpose = "ENCRYPT_DECRYPT" | "ASYMMETRIC_DECRYPT";
@@ -59,12 +51,6 @@ const ID = /^[a-zA-Z0-9_-]{1,63}$/;
 const VERSION_NAME =
   /^(projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+)\/cryptoKeyVersions\/(\d+)$/;
 const KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
-
-/** Symmetric ciphertext: magic, the key's tag, version number, GCM nonce, sealed bytes, GCM tag. */
-const CIPHERTEXT_MAGIC = Buffer.from([0x65, 0x6d, 0x75, 0x01]);
-const HEADER_LENGTH = CIPHERTEXT_MAGIC.length + 8 + 4;
-const NONCE_LENGTH = 12;
-const GCM_TAG_LENGTH = 16;
 
 /** What a state file holds for the Cloud KMS emulator. */
 export interface GcpKeyStoreState {
@@ -331,15 +317,7 @@ export function createKeyStore() {
     /** AES-256-GCM under the version's key, the AAD bound, the version recorded in clear so Decrypt can pick it. */
     sealSymmetric(key: CryptoKeyRecord, version: VersionRecord, plaintext: Buffer, aad: Buffer): Buffer {
       requireEnabled(version);
-      const header = Buffer.alloc(HEADER_LENGTH);
-      CIPHERTEXT_MAGIC.copy(header, 0);
-      key.tag.copy(header, CIPHERTEXT_MAGIC.length);
-      header.writeUInt32BE(key.versions.indexOf(version) + 1, CIPHERTEXT_MAGIC.length + 8);
-      const nonce = randomBytes(NONCE_LENGTH);
-      const cipher = createCipheriv("aes-256-gcm", version.secret!, nonce);
-      cipher.setAAD(Buffer.concat([header, aad]));
-      const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-      return Buffer.concat([header, nonce, sealed, cipher.getAuthTag()]);
+      return sealSymmetric(key.tag, key.versions.indexOf(version) + 1, version.secret!, plaintext, aad);
     },
 
     openSymmetric(
@@ -347,25 +325,14 @@ export function createKeyStore() {
       ciphertext: Buffer,
       aad: Buffer,
     ): { plaintext: Buffer; version: VersionRecord } {
-      const bad = () => invalid("Decryption failed: the ciphertext is invalid.");
-      if (ciphertext.length < HEADER_LENGTH + NONCE_LENGTH + GCM_TAG_LENGTH) throw bad();
-      const header = ciphertext.subarray(0, HEADER_LENGTH);
-      if (!header.subarray(0, CIPHERTEXT_MAGIC.length).equals(CIPHERTEXT_MAGIC)) throw bad();
       // Another key's ciphertext: the real service answers the same way, without naming the key.
-      if (!header.subarray(CIPHERTEXT_MAGIC.length, CIPHERTEXT_MAGIC.length + 8).equals(key.tag)) throw bad();
-      const version = key.versions[header.readUInt32BE(CIPHERTEXT_MAGIC.length + 8) - 1];
-      if (version === undefined) throw bad();
+      const number = symmetricVersionOf(key.tag, ciphertext);
+      const version = number === undefined ? undefined : key.versions[number - 1];
+      if (version === undefined) throw invalidCiphertext();
       requireEnabled(version);
-      const nonce = ciphertext.subarray(HEADER_LENGTH, HEADER_LENGTH + NONCE_LENGTH);
-      const sealed = ciphertext.subarray(HEADER_LENGTH + NONCE_LENGTH, ciphertext.length - GCM_TAG_LENGTH);
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", version.secret!, nonce);
-        decipher.setAAD(Buffer.concat([header, aad]));
-        decipher.setAuthTag(ciphertext.subarray(ciphertext.length - GCM_TAG_LENGTH));
-        return { plaintext: Buffer.concat([decipher.update(sealed), decipher.final()]), version };
-      } catch {
-        throw bad();
-      }
+      const plaintext = openSymmetric(version.secret!, ciphertext, aad);
+      if (plaintext === undefined) throw invalidCiphertext();
+      return { plaintext, version };
     },
 
     openAsymmetric(version: VersionRecord, ciphertext: Buffer): Buffer {
@@ -376,18 +343,9 @@ export function createKeyStore() {
           `${version.name} has algorithm ${version.algorithm}, which does not support AsymmetricDecrypt.`,
         );
       }
-      try {
-        return privateDecrypt(
-          {
-            key: version.privateKey,
-            padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING,
-            oaepHash: algorithm.hash,
-          },
-          ciphertext,
-        );
-      } catch {
-        throw invalid("Decryption failed: the ciphertext is invalid.");
-      }
+      const plaintext = openAsymmetric(version.privateKey, algorithm.hash, ciphertext);
+      if (plaintext === undefined) throw invalidCiphertext();
+      return plaintext;
     },
   };
   return store;
@@ -407,3 +365,5 @@ export function requireEnabled(version: VersionRecord): void {
 function invalid(message: string): KmsStatusError {
   return new KmsStatusError("INVALID_ARGUMENT", message);
 }
+
+const invalidCiphertext = () => invalid("Decryption failed: the ciphertext is invalid.");
