@@ -12,6 +12,7 @@ export {
   type SameKey,
 } from "./checks.js";
 export { type ClientSettingsCheck, checkClientSettings } from "./client-settings.js";
+export { httpStatusFailure, networkErrorCode } from "./common-failures.js";
 export {
   createKmsCaller,
   type KmsCall,

@@ -1,5 +1,6 @@
 import { EnvelopeError, type ErrorCode, isAbortError, isEnvelopeError, throwIfAborted } from "../errors.js";
 import { invalid, requireObject, requireString } from "../validate.js";
+import { networkErrorCode } from "./common-failures.js";
 import { stripRequestData } from "./strip-cause.js";
 import { untilAborted } from "./until-aborted.js";
 
@@ -16,7 +17,9 @@ export interface KmsFailure {
 
 /**
  * A provider's error table: what an SDK error means for `operation`.
- * `undefined` (nothing known) becomes `KMS_ERROR`.
+ * `undefined` (nothing known) becomes `ABORTED` for an abort,
+ * `KMS_UNAVAILABLE` for a network error (see networkErrorCode), else
+ * `KMS_ERROR`.
  */
 export type KmsErrorTable = (error: unknown, operation: string) => KmsFailure | undefined;
 
@@ -105,7 +108,9 @@ export function kmsError(
   if (known === undefined && isAbortError(error)) {
     return new EnvelopeError("ABORTED", `${service} ${operation} was aborted`, { cause });
   }
-  const failure = known ?? { code: "KMS_ERROR" };
+  const network = known === undefined ? networkErrorCode(error) : undefined;
+  const failure: KmsFailure =
+    known ?? (network === undefined ? { code: "KMS_ERROR" } : { code: "KMS_UNAVAILABLE", detail: network });
   const detail = failure.detail ?? (error instanceof Error ? error.name : typeof error);
   return new EnvelopeError(failure.code, `${service} ${operation} with ${keyId} failed: ${detail}`, {
     cause,
