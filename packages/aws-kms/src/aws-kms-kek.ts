@@ -23,7 +23,7 @@ import {
 } from "@kms-envelope/core";
 import { isSameMultiRegionKey, parseKmsArn } from "./arn.js";
 import { awsKmsErrors } from "./errors.js";
-import { createKeyResolver } from "./key-resolver.js";
+import { createKeyResolver, type KmsSend } from "./key-resolver.js";
 import { rsaOpen, rsaWrap } from "./rsa-wrap.js";
 
 export const AWS_KMS_PROVIDER = "aws-kms";
@@ -97,10 +97,20 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
   const createClient = clientFactory(options, parseKmsArn(configured)?.region);
   // Only a client this KEK created is ours to close (its sockets); the next call makes a new one.
   const client = createOwnedClient(options.client, createClient, (own) => own.destroy());
-  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, call, client: client.get });
+  /** One KMS call through the kit (abort, deadline, error table) with this KEK's client. */
+  const send: KmsSend = (operation, keyId, signal, run) =>
+    call(operation, keyId, signal, async (abortSignal) =>
+      run(await client.get(), abortSignalOption(abortSignal)),
+    );
+  const resolver = createKeyResolver({ keyId: configured, rsa, grantTokens, send });
   const sameKey = (arn: string, keyId: string) =>
     keyId === arn || (mrkAware && isSameMultiRegionKey(keyId, arn));
   const kmsContext = (context: EncryptionContext) => ({ ...context });
+  /** What every symmetric call with the configured key carries. */
+  const bound = (context: EncryptionContext) => ({
+    EncryptionContext: kmsContext(context),
+    GrantTokens: grantTokens,
+  });
 
   const kek: KeyEncryptionKey = {
     provider: AWS_KMS_PROVIDER,
@@ -113,16 +123,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
         throwIfAborted(signal);
         return { keyId: arn, wrapped: rsaWrap(publicKey, dek, context) };
       }
-      const out = await call("Encrypt", arn, signal, async (abortSignal) =>
-        (await client.get()).send(
-          new EncryptCommand({
-            KeyId: arn,
-            Plaintext: dek,
-            EncryptionContext: kmsContext(context),
-            GrantTokens: grantTokens,
-          }),
-          abortSignalOption(abortSignal),
-        ),
+      const out = await send("Encrypt", arn, signal, (kms, sendOptions) =>
+        kms.send(new EncryptCommand({ KeyId: arn, Plaintext: dek, ...bound(context) }), sendOptions),
       );
       checkReportedKey("AWS KMS", "Encrypt", out.KeyId, arn);
       return { keyId: arn, wrapped: checkWrappedKey(out.CiphertextBlob, `AWS KMS Encrypt with ${arn}`) };
@@ -139,8 +141,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
         // An RSA key takes no EncryptionContext (rsa-wrap.ts binds the context instead).
         ...(rsa ? { EncryptionAlgorithm: algorithm } : { EncryptionContext: kmsContext(context) }),
       };
-      const out = await call("Decrypt", arn, signal, async (abortSignal) =>
-        (await client.get()).send(new DecryptCommand(input), abortSignalOption(abortSignal)),
+      const out = await send("Decrypt", arn, signal, (kms, sendOptions) =>
+        kms.send(new DecryptCommand(input), sendOptions),
       );
       try {
         checkReportedKey("AWS KMS", "Decrypt", out.KeyId, arn);
@@ -169,8 +171,8 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
       if (rsa || entry.provider !== AWS_KMS_PROVIDER || source?.resourceType !== "key") return undefined;
       const arn = await resolver.arn(signal);
       if (source.region !== parseKmsArn(arn)?.region) return undefined;
-      const out = await call("ReEncrypt", arn, signal, async (abortSignal) =>
-        (await client.get()).send(
+      const out = await send("ReEncrypt", arn, signal, (kms, sendOptions) =>
+        kms.send(
           new ReEncryptCommand({
             CiphertextBlob: entry.wrapped,
             SourceKeyId: entry.keyId,
@@ -179,7 +181,7 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
             DestinationEncryptionContext: kmsContext(context),
             GrantTokens: grantTokens,
           }),
-          abortSignalOption(abortSignal),
+          sendOptions,
         ),
       );
       checkReportedKey("AWS KMS", "ReEncrypt", out.SourceKeyId, entry.keyId);
@@ -192,15 +194,10 @@ export function createAwsKmsKek(options: AwsKmsKekOptions): KeyEncryptionKey {
     kek.generateDataKey = async (context, callOptions) => {
       const signal = callOptions?.signal;
       const arn = await resolver.arn(signal);
-      const out = await call("GenerateDataKey", arn, signal, async (abortSignal) =>
-        (await client.get()).send(
-          new GenerateDataKeyCommand({
-            KeyId: arn,
-            NumberOfBytes: DEK_LENGTH,
-            EncryptionContext: kmsContext(context),
-            GrantTokens: grantTokens,
-          }),
-          abortSignalOption(abortSignal),
+      const out = await send("GenerateDataKey", arn, signal, (kms, sendOptions) =>
+        kms.send(
+          new GenerateDataKeyCommand({ KeyId: arn, NumberOfBytes: DEK_LENGTH, ...bound(context) }),
+          sendOptions,
         ),
       );
       try {

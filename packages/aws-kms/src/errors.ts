@@ -1,4 +1,4 @@
-import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
+import { type ErrorCode, httpStatusFailure, type KmsErrorTable } from "@kms-envelope/core";
 
 /**
  * AWS error names (the SDK sets `name` to the service's `__type`) onto core
@@ -50,40 +50,20 @@ export const AWS_ERROR_CODES: Readonly<Record<string, ErrorCode>> = Object.freez
   TimeoutError: "KMS_UNAVAILABLE",
 });
 
-/** Node and undici error codes for a connection that failed or was cut. */
-const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-
 interface AwsLikeError {
   name?: unknown;
-  code?: unknown;
   $metadata?: { httpStatusCode?: unknown };
 }
 
-/** The error table: by AWS error name, then by network error code, then by HTTP status. */
+/**
+ * The error table: by AWS error name, then by HTTP status (the kit's common
+ * meanings). A network failure (no answer) the kit places itself.
+ */
 export const awsKmsErrors: KmsErrorTable = (error) => {
   const value = (typeof error === "object" && error !== null ? error : {}) as AwsLikeError;
   const name = typeof value.name === "string" ? value.name : "";
   const mapped = Object.hasOwn(AWS_ERROR_CODES, name) ? AWS_ERROR_CODES[name] : undefined;
   if (mapped !== undefined) return { code: mapped, detail: name };
-  if (typeof value.code === "string" && NETWORK_ERROR_CODES.has(value.code)) {
-    return { code: "KMS_UNAVAILABLE", detail: value.code };
-  }
   const status = value.$metadata?.httpStatusCode;
-  if (status === 429) return { code: "KMS_THROTTLED", detail: `${name} (HTTP 429)` };
-  if (typeof status === "number" && status >= 500)
-    return { code: "KMS_UNAVAILABLE", detail: `${name} (HTTP ${status})` };
-  return undefined;
+  return httpStatusFailure(status, `${name} (HTTP ${String(status)})`);
 };

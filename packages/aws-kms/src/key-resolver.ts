@@ -1,14 +1,15 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { DescribeKeyCommand, GetPublicKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import {
-  abortSignalOption,
-  checkReportedKey,
-  createPromiseCache,
-  EnvelopeError,
-  type KmsCall,
-  untilAborted,
-} from "@kms-envelope/core";
+import { checkReportedKey, createPromiseCache, EnvelopeError, untilAborted } from "@kms-envelope/core";
 import { isKeyArn } from "./arn.js";
+
+/** One KMS call through the kit with the KEK's client; `run` gets the client and the send options. */
+export type KmsSend = <T>(
+  operation: string,
+  keyId: string,
+  signal: AbortSignal | undefined,
+  run: (client: KMSClient, sendOptions: { abortSignal?: AbortSignal }) => Promise<T>,
+) => Promise<T>;
 
 /** The key ARN and, for RSA keys only, the public key every wrap uses. */
 export interface ResolvedKey {
@@ -26,18 +27,14 @@ export function createKeyResolver(options: {
   keyId: string;
   rsa: boolean;
   grantTokens: string[] | undefined;
-  call: KmsCall;
-  client: () => Promise<KMSClient>;
+  send: KmsSend;
 }) {
-  const { keyId, rsa, grantTokens, call, client } = options;
+  const { keyId, rsa, grantTokens, send } = options;
   const known = isKeyArn(keyId) ? keyId : undefined;
 
   async function publicKeyOf(): Promise<ResolvedKey> {
-    const out = await call("GetPublicKey", keyId, undefined, async (abortSignal) =>
-      (await client()).send(
-        new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
-        abortSignalOption(abortSignal),
-      ),
+    const out = await send("GetPublicKey", keyId, undefined, (kms, sendOptions) =>
+      kms.send(new GetPublicKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }), sendOptions),
     );
     // EncryptionAlgorithms is documented to appear only for ENCRYPT_DECRYPT keys; where an answer
     // lacks it, KeyUsage decides (every RSA ENCRYPT_DECRYPT key spec offers RSAES_OAEP_SHA_256).
@@ -69,11 +66,8 @@ export function createKeyResolver(options: {
   }
 
   async function describe(): Promise<ResolvedKey> {
-    const out = await call("DescribeKey", keyId, undefined, async (abortSignal) =>
-      (await client()).send(
-        new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }),
-        abortSignalOption(abortSignal),
-      ),
+    const out = await send("DescribeKey", keyId, undefined, (kms, sendOptions) =>
+      kms.send(new DescribeKeyCommand({ KeyId: keyId, GrantTokens: grantTokens }), sendOptions),
     );
     const metadata = out.KeyMetadata;
     if (metadata?.Arn === undefined || !isKeyArn(metadata.Arn)) {

@@ -143,7 +143,7 @@ describe("each AWS error maps onto a core code, with the SDK error as cause", ()
     await failure(kek.wrap(dek(), CONTEXT), "KMS_UNAVAILABLE", "DependencyTimeoutException");
   });
 
-  it("a request timeout, a reset connection and a refused connection → KMS_UNAVAILABLE", async () => {
+  it("a request timeout, a reset connection and a refused connection → KMS_UNAVAILABLE (a refusal named by its code)", async () => {
     const arn = emulator.createKey().arn;
     const impatient = emulator.client({
       config: { maxAttempts: 1, requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } },
@@ -151,18 +151,25 @@ describe("each AWS error maps onto a core code, with the SDK error as cause", ()
     emulator.faults.inject({ kind: "latency", delayMs: 2_000 });
     await failure(kekFor(arn, impatient).wrap(dek(), CONTEXT), "KMS_UNAVAILABLE", "TimeoutError");
     emulator.faults.inject({ kind: "reset" });
+    // The SDK reports a reset as its TimeoutError (in the table) or as ECONNRESET (placed by the kit).
     await failure(kekFor(arn).wrap(dek(), CONTEXT), "KMS_UNAVAILABLE");
     const nowhere = new KMSClient({
       ...emulator.clientConfig(),
       endpoint: "http://127.0.0.1:9",
       maxAttempts: 1,
     });
-    await failure(kekFor(arn, nowhere).wrap(dek(), CONTEXT), "KMS_UNAVAILABLE");
+    const refused = await failure(kekFor(arn, nowhere).wrap(dek(), CONTEXT), "KMS_UNAVAILABLE");
+    expect(refused.message).toMatch(/failed: ECONNREFUSED$/);
     nowhere.destroy();
   });
 
-  it("an unknown error type falls back on its HTTP status: 429 → KMS_THROTTLED, 5xx → KMS_UNAVAILABLE", async () => {
+  it("an unknown error type falls back on its HTTP status: 403, 404, 429 and 5xx", async () => {
     const kek = kekFor(emulator.createKey().arn);
+    emulator.failNext({ type: "NewRefusalException", status: 403 });
+    const refused = await failure(kek.wrap(dek(), CONTEXT), "KEY_ACCESS_DENIED", "NewRefusalException");
+    expect(refused.message).toMatch(/failed: NewRefusalException \(HTTP 403\)$/);
+    emulator.failNext({ type: "NewMissingException", status: 404 });
+    await failure(kek.wrap(dek(), CONTEXT), "KEY_NOT_FOUND", "NewMissingException");
     emulator.failNext({ type: "SlowDownPleaseException", status: 429 });
     await failure(kek.wrap(dek(), CONTEXT), "KMS_THROTTLED", "SlowDownPleaseException");
     emulator.failNext({ type: "BadGatewayException", status: 502 });

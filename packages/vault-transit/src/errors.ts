@@ -1,4 +1,4 @@
-import type { KmsErrorTable, KmsFailure } from "@kms-envelope/core";
+import { httpStatusFailure, type KmsErrorTable, type KmsFailure } from "@kms-envelope/core";
 import { isCertificateError, VaultResponseError } from "./vault-http.js";
 
 /** keysutil's refusal of a ciphertext older than the key's `min_decryption_version`. */
@@ -13,6 +13,14 @@ const UNOPENABLE = [
 ];
 
 const READS = new Set(["Decrypt", "Rewrap"]);
+
+/** What a bare status means at Vault, for the message. */
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  401: "401 permission denied",
+  403: "403 permission denied",
+  404: "404 no such mount or path",
+  429: "429 rate limit",
+};
 
 function classify400(text: string, operation: string): KmsFailure {
   if (text.includes("encryption key not found"))
@@ -42,33 +50,23 @@ function classify400(text: string, operation: string): KmsFailure {
 /**
  * Vault's answers → core codes. The error kept as `cause` is the
  * VaultResponseError: status plus Vault's own error texts, never the request.
+ * A request that got no answer (refused, reset, timed out) the kit places.
  */
 export const vaultErrorTable: KmsErrorTable = (error, operation) => {
   if (error instanceof VaultResponseError) {
-    const text = error.errors.join("; ");
-    const status = error.status;
-    if (status === 400) return classify400(text, operation);
-    if (status === 401 || status === 403)
-      return { code: "KEY_ACCESS_DENIED", detail: `${status} permission denied` };
-    if (status === 404) return { code: "KEY_NOT_FOUND", detail: "404 no such mount or path" };
-    if (status === 429) {
-      // Core's retries (keyring `kms.retry`) wait at least what the service asked for.
-      const retryAfterMs = error.retryAfter === undefined ? undefined : error.retryAfter * 1000;
-      return { code: "KMS_THROTTLED", detail: "429 rate limit", retryAfterMs };
-    }
-    if (status === 503 && text.includes("Vault is sealed"))
+    const { status } = error;
+    if (status === 400) return classify400(error.errors.join("; "), operation);
+    if (status === 503 && error.errors.includes("Vault is sealed"))
       return { code: "KMS_UNAVAILABLE", detail: "503 sealed" };
     // 412: a performance standby has not caught up yet.
-    if (status === 412 || status >= 500) return { code: "KMS_UNAVAILABLE", detail: String(status) };
-    return { code: "KMS_ERROR", detail: String(status) };
+    if (status === 412) return { code: "KMS_UNAVAILABLE", detail: "412" };
+    // Core's retries (keyring `kms.retry`) wait at least a 429's Retry-After.
+    const retryAfter = error.retryAfter === undefined ? undefined : String(error.retryAfter);
+    const detail = STATUS_TEXT[status] ?? String(status);
+    return httpStatusFailure(status, detail, retryAfter) ?? { code: "KMS_ERROR", detail };
   }
   if (isCertificateError(error)) {
     return { code: "KMS_UNAVAILABLE", retryable: false, detail: "TLS certificate not trusted (set caFile)" };
-  }
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === "string" && /^(E[A-Z]+|UND_ERR_\w+)$/.test(code)) {
-    // No answer at all: refused, reset, timed out, DNS.
-    return { code: "KMS_UNAVAILABLE", detail: code };
   }
   return undefined;
 };
