@@ -52,7 +52,7 @@ function classify400(text: string, operation: string): KmsFailure {
  * VaultResponseError: status plus Vault's own error texts, never the request.
  * A request that got no answer (refused, reset, timed out) the kit places.
  */
-export const vaultErrorTable: KmsErrorTable = (error, operation) => {
+export const vaultTransitErrors: KmsErrorTable = (error, operation) => {
   if (error instanceof VaultResponseError) {
     const { status } = error;
     if (status === 400) return classify400(error.errors.join("; "), operation);

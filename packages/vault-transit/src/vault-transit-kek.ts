@@ -11,7 +11,7 @@ import {
   type WrappedKeyEntry,
 } from "@kms-envelope/core";
 import { createTokenSource, type VaultAuthOptions } from "./auth.js";
-import { vaultErrorTable } from "./errors.js";
+import { vaultTransitErrors } from "./errors.js";
 import {
   parseTransitKeyId,
   TRANSIT_KEY_TYPES,
@@ -126,7 +126,7 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
   const http = createVaultHttp({ origin, ca: readCa(options), maxRetries, namespace: id.namespace });
   const call = createKmsCaller({
     service: SERVICE,
-    classify: vaultErrorTable,
+    classify: vaultTransitErrors,
     deadlineMs: options.deadlineMs,
   });
   const keyId = id.keyId;
