@@ -1,13 +1,19 @@
-import { EnvelopeError, type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
-import { parseKmsArn } from "./arn.js";
 import {
-  AWS_KMS_PROVIDER,
-  type AwsKmsEncryptionAlgorithm,
-  type AwsKmsKekOptions,
-  createAwsKmsKek,
-} from "./aws-kms-kek.js";
+  EnvelopeError,
+  type KeyUriProvider,
+  type OptionSpecFor,
+  readOpenOptions,
+  readUriParameters,
+  type UriParameterSpec,
+} from "@kms-envelope/core";
+import { parseKmsArn } from "./arn.js";
+import { AWS_KMS_PROVIDER, type AwsKmsKekOptions, createAwsKmsKek } from "./aws-kms-kek.js";
 
-const QUERY_KEYS = new Set(["region", "algorithm", "mrk"]);
+const PARAMETERS = {
+  region: "string",
+  algorithm: ["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_256"],
+  mrk: "boolean",
+} as const satisfies UriParameterSpec;
 
 /** The registry's `aws-kms` options: the factory's, but the key and its algorithm come from the URI. */
 type AwsKmsUriOptions = Omit<AwsKmsKekOptions, "keyId" | "encryptionAlgorithm">;
@@ -44,16 +50,12 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
       throw new EnvelopeError("INVALID_ARGUMENT", `"aws-kms://${location}" does not name a key`);
     }
     const options = readOpenOptions<AwsKmsUriOptions>("aws-kms", given, OPTIONS);
-    const params = new URLSearchParams(query ?? "");
-    for (const name of params.keys()) {
-      if (!QUERY_KEYS.has(name))
-        throw new EnvelopeError("INVALID_ARGUMENT", `unknown aws-kms:// parameter "${name}"`);
-    }
+    const params = readUriParameters("aws-kms", query ?? "", PARAMETERS);
     const arn = parseKmsArn(keyId);
     if (keyId.startsWith("arn:") && arn === undefined) {
       throw new EnvelopeError("INVALID_ARGUMENT", `"${keyId}" is not a KMS key or alias ARN`);
     }
-    const region = params.get("region") ?? options.region;
+    const region = params.region ?? options.region;
     if (arn !== undefined && region !== undefined && region !== arn.region) {
       throw new EnvelopeError(
         "INVALID_ARGUMENT",
@@ -72,17 +74,13 @@ export const awsKmsUriProvider: KeyUriProvider = Object.freeze({
         `"aws-kms://${keyId}" needs ?region=… (or use the key ARN)`,
       );
     }
-    const mrk = params.get("mrk");
-    if (mrk !== null && mrk !== "true" && mrk !== "false") {
-      throw new EnvelopeError("INVALID_ARGUMENT", 'aws-kms:// parameter "mrk" must be true or false');
-    }
     return createAwsKmsKek({
       ...options,
       keyId,
       // The region goes to a created client only; an injected client has its own.
       region: options.client === undefined ? (region ?? arn?.region) : undefined,
-      encryptionAlgorithm: (params.get("algorithm") ?? undefined) as AwsKmsEncryptionAlgorithm | undefined,
-      mrkAware: mrk === null ? options.mrkAware : mrk === "true",
+      encryptionAlgorithm: params.algorithm,
+      mrkAware: params.mrk ?? options.mrkAware,
     });
   },
   uriFor: (keyId: string) => `aws-kms://${keyId}`,

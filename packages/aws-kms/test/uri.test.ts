@@ -71,7 +71,12 @@ describe("aws-kms:// URIs", () => {
     ["aws-kms://alias/x?region=us-east-1&colour=blue", 'unknown aws-kms:// parameter "colour"'],
     ["aws-kms://arn:aws:kms:us-east-1:111122223333:key/k?region=eu-west-1", "contradicts"],
     ["aws-kms://alias/x?region=us-east-1&mrk=yes", "must be true or false"],
-    ["aws-kms://alias/x?region=us-east-1&algorithm=RSAES_PKCS1", "unsupported AWS KMS encryption algorithm"],
+    [
+      "aws-kms://alias/x?region=us-east-1&algorithm=RSAES_PKCS1",
+      'aws-kms:// parameter "algorithm" must be one of "SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_256"',
+    ],
+    ["aws-kms://alias/x?region=us-east-1&mrk=true&mrk=false", 'aws-kms:// parameter "mrk" is given twice'],
+    ["aws-kms://alias/x?region=", 'aws-kms:// parameter "region" is empty'],
   ])("%s is INVALID_ARGUMENT (%s)", async (uri, message) => {
     const error = await registry()
       .open(uri, providerOptions())

@@ -8,6 +8,7 @@ import {
   type EncryptionContext,
   EnvelopeError,
   type KeyEncryptionKey,
+  readUriParameters,
   type WrappedKeyEntry,
 } from "@kms-envelope/core";
 import { createTokenSource, type VaultAuthOptions } from "./auth.js";
@@ -69,13 +70,13 @@ function sealedLength(keyType: TransitKeyType): number {
   return 4 * Math.ceil(bytes / 3);
 }
 
-function splitKeyOption(key: string): { location: string; query: URLSearchParams } {
+function splitKeyOption(key: string): { location: string; query: string } {
   if (typeof key !== "string") throw new EnvelopeError("INVALID_ARGUMENT", "key must be a string");
   const withoutScheme = key.replace(/^(vault-transit|hcvault):\/\//, "");
   const mark = withoutScheme.indexOf("?");
   return mark === -1
-    ? { location: withoutScheme, query: new URLSearchParams() }
-    : { location: withoutScheme.slice(0, mark), query: new URLSearchParams(withoutScheme.slice(mark + 1)) };
+    ? { location: withoutScheme, query: "" }
+    : { location: withoutScheme.slice(0, mark), query: withoutScheme.slice(mark + 1) };
 }
 
 function readCa(options: VaultTransitKekOptions): string | undefined {
@@ -103,15 +104,15 @@ export function createVaultTransitKek(options: VaultTransitKekOptions): KeyEncry
   const { location, query } = splitKeyOption(options.key);
   const namespace = options.namespace ?? process.env.VAULT_NAMESPACE ?? "";
   const id: TransitKeyId = parseTransitKeyId(location, namespace);
-  for (const [name, value] of query) {
-    const known = (name === "derived" && (value === "true" || value === "false")) || name === "type";
-    if (!known) throw new EnvelopeError("INVALID_ARGUMENT", `unknown key URI parameter "${name}=${value}"`);
-  }
-  const keyType = options.keyType ?? (query.get("type") as TransitKeyType | null) ?? "aes256-gcm96";
+  const parameters = readUriParameters(VAULT_TRANSIT_PROVIDER, query, {
+    derived: "boolean",
+    type: TRANSIT_KEY_TYPES,
+  });
+  const keyType = options.keyType ?? parameters.type ?? "aes256-gcm96";
   if (!TRANSIT_KEY_TYPES.includes(keyType)) {
     throw new EnvelopeError("INVALID_ARGUMENT", `unsupported transit key type "${String(keyType)}"`);
   }
-  const derived = options.derived ?? query.get("derived") === "true";
+  const derived = options.derived ?? parameters.derived ?? false;
   const aead = !keyType.startsWith("rsa-");
   if (derived && !aead) throw new EnvelopeError("INVALID_ARGUMENT", `${keyType} keys cannot be derived`);
   const tls = options.tls ?? true;

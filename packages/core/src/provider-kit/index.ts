@@ -36,3 +36,9 @@ export { createPromiseCache, type PromiseCache, type PromiseCacheOptions } from 
 export { parseRetryAfter } from "./retry-after.js";
 export { stripRequestData } from "./strip-cause.js";
 export { abortSignalOption, untilAborted } from "./until-aborted.js";
+export {
+  readUriParameters,
+  type UriParameterKind,
+  type UriParameterSpec,
+  type UriParametersOf,
+} from "./uri-parameters.js";
