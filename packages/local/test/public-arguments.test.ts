@@ -317,6 +317,15 @@ const TABLE: Record<string, Record<string, Call>> = {
     '("s", { a: 1 }, { a: "string" })': () => core.readOpenOptions("s", { a: 1 }, { a: "string" }),
     '("s", { a: 1 }, { a: "text" })': () => core.readOpenOptions("s", { a: 1 }, { a: "text" as never }),
   },
+  httpStatusFailure: {
+    "(404, undefined)": () => core.httpStatusFailure(404, undefined as never),
+  },
+  readUriParameters: {
+    '("", "", {})': () => core.readUriParameters("", "", {}),
+    '("s", 1, {})': () => core.readUriParameters("s", 1 as never, {}),
+    '("s", "", null)': () => core.readUriParameters("s", "", null as never),
+    '("s", "a=1", { a: "number" })': () => core.readUriParameters("s", "a=1", { a: "number" as never }),
+  },
   createLocalKek: {
     "(undefined)": () => local.createLocalKek(undefined as never),
     "(null)": () => local.createLocalKek(null as never),
@@ -333,6 +342,7 @@ const EXCLUDED: Record<string, string> = {
   isEnvelopeError: "a predicate over unknown values: it answers false for anything else",
   isLoopbackUrl: "a predicate over unknown values: false for anything that is not a loopback URL",
   stripRequestData: "takes any value: returns what is not an Error unchanged",
+  networkErrorCode: "takes any value: undefined for anything without a network error code",
   // @kms-envelope/local's keystore entry points are validated with the keystore's own work (issue #10, defects 3-6).
   openKeystore: "keystore (issue #10, reliability)",
   defaultKeystorePath: "takes no argument",

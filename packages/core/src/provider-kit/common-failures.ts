@@ -1,3 +1,4 @@
+import { requireString } from "../validate.js";
 import type { KmsFailure } from "./kms-call.js";
 import { parseRetryAfter } from "./retry-after.js";
 
@@ -54,6 +55,7 @@ export function httpStatusFailure(
   detail: string,
   retryAfter?: string | null | undefined,
 ): KmsFailure | undefined {
+  requireString(detail, "httpStatusFailure", "detail");
   if (typeof status !== "number") return undefined;
   if (status === 401 || status === 403) return { code: "KEY_ACCESS_DENIED", detail };
   if (status === 404) return { code: "KEY_NOT_FOUND", detail };
