@@ -33,8 +33,6 @@ const statusName = (code: number): string | undefined => Object.keys(STATUS_TO_C
 
 export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
 
-const DECRYPTS: ReadonlySet<KmsOperation> = new Set(["Decrypt", "AsymmetricDecrypt"]);
-
 /** HTTP status -> gRPC status, as Google's REST frontends pair them (google.rpc.Code). */
 const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
   400: "INVALID_ARGUMENT",
@@ -57,24 +55,23 @@ const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
  * so that shape is decoded too and both majors map the same way.
  */
 export function statusOf(error: unknown): { status: string; detail: string } | undefined {
-  const record = (error ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
-  const message = typeof record.message === "string" ? record.message : "";
-  const name = typeof record.code === "number" ? statusName(record.code) : undefined;
+  const { code, details, message } = (error ?? {}) as Record<string, unknown>;
+  const text = typeof message === "string" ? message : "";
+  const name = typeof code === "number" ? statusName(code) : undefined;
+  // gRPC errors carry the service's message in `details`; REST ones in `message`.
   if (name !== undefined) {
-    // gRPC errors carry the service's message in `details`; REST ones in `message`.
-    const details = typeof record.details === "string" && record.details !== "" ? record.details : message;
-    return { status: name, detail: details };
+    return { status: name, detail: typeof details === "string" && details !== "" ? details : text };
   }
   try {
-    const body = JSON.parse(message) as { error?: { status?: unknown; message?: unknown } };
+    const body = JSON.parse(text) as { error?: { status?: unknown; message?: unknown } };
     if (typeof body.error?.status === "string") {
       return { status: body.error.status, detail: String(body.error.message ?? "") };
     }
   } catch {
     // Not a JSON body: fall back on the HTTP status, if any.
   }
-  const http = HTTP_TO_STATUS[typeof record.code === "number" ? record.code : -1];
-  return http === undefined ? undefined : { status: http, detail: message };
+  const http = HTTP_TO_STATUS[typeof code === "number" ? code : -1];
+  return http === undefined ? undefined : { status: http, detail: text };
 }
 
 /**
@@ -89,16 +86,14 @@ export const gcpKmsErrors: KmsErrorTable = (error, operation) => {
     return { code: "KMS_ERROR", detail: error instanceof Error ? error.message.slice(0, 300) : typeof error };
   }
   const { status } = found;
-  const detail = `${status}: ${found.detail.slice(0, 300)}`;
   let code: ErrorCode = STATUS_TO_CODE[status] ?? "KMS_ERROR";
   if (status === "INVALID_ARGUMENT" && /checksum/i.test(found.detail)) {
     // Cloud KMS saw other bytes than we checksummed: corrupted in transit.
     code = "KMS_INTEGRITY";
-  } else if (status === "INVALID_ARGUMENT" && DECRYPTS.has(operation as KmsOperation)) {
-    code = "TAMPERED";
+  } else if (status === "INVALID_ARGUMENT" && operation.endsWith("Decrypt")) {
+    code = "TAMPERED"; // on Decrypt and AsymmetricDecrypt
   }
   // INTERNAL and UNKNOWN are transient per Google's guidance; integrity failures are worth one more try.
-  const retryable =
-    status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" ? true : undefined;
-  return { code, detail, retryable };
+  const retryable = status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" || undefined;
+  return { code, detail: `${status}: ${found.detail.slice(0, 300)}`, retryable };
 };
