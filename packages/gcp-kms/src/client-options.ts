@@ -50,32 +50,29 @@ export function clientOptionsFor(
     endpoint,
     insecureTestCredentials,
   });
+  if (url !== undefined && url.pathname !== "/") {
+    throw new EnvelopeError("INVALID_ARGUMENT", `gcp-kms endpoint "${endpoint}" must be https://host[:port]`);
+  }
+  if (insecureTestCredentials === true && credentialsFile !== undefined) {
+    throw new EnvelopeError(
+      "INVALID_ARGUMENT",
+      "insecureTestCredentials and credentialsFile exclude each other",
+    );
+  }
   const options: Record<string, unknown> = { ...clientOptions };
   if (transport === "rest") options.fallback = true;
-  const plaintext = url?.protocol === "http:";
-  if (url !== undefined) {
-    if (url.pathname !== "/") {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `gcp-kms endpoint "${endpoint}" must be https://host[:port]`,
-      );
-    }
-    options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    options.port = url.port === "" ? (plaintext ? 80 : 443) : Number(url.port);
-    if (plaintext) options.protocol = "http";
-  }
+  if (credentialsFile !== undefined) options.keyFilename = credentialsFile;
   if (insecureTestCredentials === true) {
-    if (credentialsFile !== undefined) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        "insecureTestCredentials and credentialsFile exclude each other",
-      );
-    }
     options.authClient = new (gaxOfClientLibrary().googleAuthLibrary.PassThroughClient)();
   }
-  if (credentialsFile !== undefined) options.keyFilename = credentialsFile;
-  // gRPC over a plaintext channel (an emulator): grpc-js needs insecure channel credentials.
-  if (plaintext && transport !== "rest")
-    options.sslCreds = gaxOfClientLibrary().grpc.credentials.createInsecure();
+  if (url !== undefined) {
+    const plaintext = url.protocol === "http:";
+    options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    options.port = Number(url.port || (plaintext ? 80 : 443));
+    if (plaintext) options.protocol = "http";
+    // gRPC over a plaintext channel (an emulator): grpc-js needs insecure channel credentials.
+    if (plaintext && transport !== "rest")
+      options.sslCreds = gaxOfClientLibrary().grpc.credentials.createInsecure();
+  }
   return options as GcpClientOptions;
 }
