@@ -54,10 +54,7 @@ export function clientOptionsFor(
     throw new EnvelopeError("INVALID_ARGUMENT", `gcp-kms endpoint "${endpoint}" must be https://host[:port]`);
   }
   if (insecureTestCredentials === true && credentialsFile !== undefined) {
-    throw new EnvelopeError(
-      "INVALID_ARGUMENT",
-      "insecureTestCredentials and credentialsFile exclude each other",
-    );
+    throw new EnvelopeError("INVALID_ARGUMENT", "insecureTestCredentials excludes credentialsFile");
   }
   const options: Record<string, unknown> = { ...clientOptions };
   if (transport === "rest") options.fallback = true;

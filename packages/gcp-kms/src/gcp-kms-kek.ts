@@ -44,8 +44,6 @@ export interface GcpKmsKek extends KeyEncryptionKey {
   close(): Promise<void>;
 }
 
-/** A CRC32C field of a response (`google.protobuf.Int64Value`). */
-type Crc32cValue = { value?: unknown } | null | undefined;
 const KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
 const VERSION_NAME =
   /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
@@ -74,12 +72,11 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
   const callDefaults: GcpCallOptions = { timeout: 30_000, ...options.callOptions };
 
   /**
-   * The client, initialized. Initializing first matters: each client method
-   * starts `initialize()` on its own and rethrows a failure from a detached
-   * promise (an unhandled rejection that can end the process), e.g. when no
-   * credentials are found. Awaited here, the failure becomes a typed error,
-   * and a created client that failed is dropped, so the next call starts over.
-   * Only a client this KEK created is ours to close.
+   * The client, initialized before each call: a client method starts `initialize()`
+   * on its own and rethrows its failure (e.g. no credentials) from a detached promise,
+   * an unhandled rejection that can end the process. Awaited here, it is a typed error,
+   * and a created client that failed is dropped, so the next call starts over. Only a
+   * client this KEK created is ours to close.
    */
   const client = createOwnedClient(
     options.client,
@@ -100,7 +97,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
   ): Promise<T> =>
     call(operation, name, signal, async (s) => {
       const own = await client.get();
-      await own.initialize(); // an injected client too (a created one returns at once): see above
+      await own.initialize(); // see `client` (at once when already initialized)
       const [response] = await invoke(own, s === undefined ? callDefaults : { ...callDefaults, signal: s });
       return response;
     });
@@ -126,16 +123,16 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     const message = `${SERVICE} ${operation} on ${name}: ${what}`;
     if (!ok) throw new EnvelopeError("KMS_INTEGRITY", message, { retryable: true });
   }
-  function checkCrc(operation: KmsOperation, data: Uint8Array, crc: Crc32cValue, field: string): void {
-    // A number, string or Long; a missing one ("undefined") never matches.
-    const ok = String(crc?.value) === String(crc32c(data));
+  function checkCrc(operation: KmsOperation, data: Uint8Array, crc: unknown, field: string): void {
+    // An Int64Value: number, string or Long; a missing one ("undefined") never matches.
+    const ok = String((crc as { value?: unknown } | null | undefined)?.value) === String(crc32c(data));
     checksum(operation, ok, `the response's ${field} failed its CRC32C check`);
   }
   const requireVerified = (operation: KmsOperation, verified: unknown, field: string) =>
     checksum(operation, verified === true, `the request's ${field} checksum was not verified`);
 
   /** The DEK a decrypt answered, checked against its checksum; the client's copy is zeroed either way. */
-  function checkedDek(operation: KmsOperation, answer: unknown, crc: Crc32cValue): Uint8Array {
+  function checkedDek(operation: KmsOperation, answer: unknown, crc: unknown): Uint8Array {
     const plaintext = answer instanceof Uint8Array ? answer : new Uint8Array(0);
     try {
       checkCrc(operation, plaintext, crc, "plaintext");
@@ -169,11 +166,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         reported.startsWith(`${key}/cryptoKeyVersions/`),
       );
       requireVerified("Encrypt", response.verifiedPlaintextCrc32c, "plaintext");
-      requireVerified(
-        "Encrypt",
-        response.verifiedAdditionalAuthenticatedDataCrc32c,
-        "additional authenticated data",
-      );
+      requireVerified("Encrypt", response.verifiedAdditionalAuthenticatedDataCrc32c, "AAD");
       const wrapped = checkWrappedKey(response.ciphertext, `${SERVICE} Encrypt with ${name}`);
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };

@@ -16,9 +16,7 @@ const OPTIONS: OptionSpecFor<GcpKmsUriOptions> = {
 
 /**
  * `gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k` (symmetric) or
- * `…/cryptoKeyVersions/n` (asymmetric). Per-scheme options are those of
- * `createGcpKmsKek` without `name`: `endpoint`, `transport`, `credentialsFile`,
- * `insecureTestCredentials`, and from code `client`, `clientOptions`, `callOptions`.
+ * `…/cryptoKeyVersions/n` (asymmetric), with the options of `createGcpKmsKek` but `name` (OPTIONS).
  */
 export const gcpKmsUriProvider: KeyUriProvider = Object.freeze({
   scheme: GCP_KMS_PROVIDER,
