@@ -28,11 +28,6 @@ export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
   UNAUTHENTICATED: "KEY_ACCESS_DENIED",
 };
 
-/** The status name of a numeric gRPC code (1…16). */
-const statusName = (code: number): string | undefined => Object.keys(STATUS_TO_CODE)[code - 1];
-
-export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
-
 /** HTTP status -> gRPC status, as Google's REST frontends pair them (google.rpc.Code). */
 const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
   400: "INVALID_ARGUMENT",
@@ -57,7 +52,7 @@ const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
 export function statusOf(error: unknown): { status: string; detail: string } | undefined {
   const { code, details, message } = (error ?? {}) as Record<string, unknown>;
   const text = typeof message === "string" ? message : "";
-  const name = typeof code === "number" ? statusName(code) : undefined;
+  const name = typeof code === "number" ? Object.keys(STATUS_TO_CODE)[code - 1] : undefined; // its place in the table
   // gRPC errors carry the service's message in `details`; REST ones in `message`.
   if (name !== undefined) {
     return { status: name, detail: typeof details === "string" && details !== "" ? details : text };

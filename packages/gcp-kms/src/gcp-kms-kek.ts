@@ -16,7 +16,7 @@ import {
 } from "@kms-envelope/core";
 import { clientOptionsFor, type GcpClientOptions, type GcpClientSettings } from "./client-options.js";
 import { crc32c } from "./crc32c.js";
-import { gcpKmsErrors, type KmsOperation } from "./errors.js";
+import { gcpKmsErrors } from "./errors.js";
 
 export const GCP_KMS_PROVIDER = "gcp-kms";
 
@@ -49,6 +49,7 @@ const VERSION_NAME =
   /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
 const RSA_OAEP = /^RSA_DECRYPT_OAEP_(2048|3072|4096)_(SHA1|SHA256|SHA512)$/;
 const SERVICE = "Cloud KMS";
+type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
 const call = createKmsCaller({ service: SERVICE, classify: gcpKmsErrors });
 
 /**
