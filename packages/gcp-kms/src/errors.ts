@@ -1,12 +1,11 @@
 import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
 
 /**
- * The one table from Cloud KMS status to core code, every google.rpc.Code
- * in numeric order: a gRPC error's numeric `code` is its position, from
- * CANCELLED = 1 to UNAUTHENTICATED = 16. gax gives gRPC and REST errors the
- * same numeric `code`, so both transports map identically. INVALID_ARGUMENT
- * is refined per operation below: on a decrypt it means the ciphertext or
- * its AAD is wrong, which is what TAMPERED means to a caller.
+ * The one table from Cloud KMS status to core code, every google.rpc.Code in
+ * numeric order: a gRPC error's numeric `code` is its position, from CANCELLED = 1
+ * to UNAUTHENTICATED = 16. gax gives gRPC and REST errors the same `code`, so both
+ * transports map identically. INVALID_ARGUMENT is refined per operation below: on a
+ * decrypt it means the ciphertext or its AAD is wrong, which is what TAMPERED means.
  */
 export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
   CANCELLED: "ABORTED",

@@ -99,8 +99,7 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     call(operation, name, signal, async (s) => {
       const own = await client.get();
       await own.initialize(); // see `client` (at once when already initialized)
-      const [response] = await invoke(own, s === undefined ? callDefaults : { ...callDefaults, signal: s });
-      return response;
+      return (await invoke(own, s === undefined ? callDefaults : { ...callDefaults, signal: s }))[0];
     });
 
   // The version's public key, fetched once without any caller's signal and shared by every wrap.
