@@ -1,4 +1,4 @@
-import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
+import { type ErrorCode, type KmsErrorTable, networkErrorCode } from "@kms-envelope/core";
 
 /**
  * The one table from Cloud KMS status to core code, every google.rpc.Code in
@@ -43,10 +43,9 @@ const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
 };
 
 /**
- * The gRPC status name of a client error, and the service's message. gax 6
- * gives REST errors the gRPC `code`; gax 5 (with @google-cloud/kms 5) leaves
- * the HTTP status in `code` and the google.rpc.Status JSON body in `message`,
- * so that shape is decoded too and both majors map the same way.
+ * The gRPC status name of a client error, and the service's message. gax 6 gives REST errors
+ * the gRPC `code`; gax 5 (@google-cloud/kms 5) leaves the HTTP status in `code` and the
+ * google.rpc.Status JSON body in `message`, decoded here too so both majors map the same way.
  */
 export function statusOf(error: unknown): { status: string; detail: string } | undefined {
   const { code, details, message } = (error ?? {}) as Record<string, unknown>;
@@ -69,13 +68,14 @@ export function statusOf(error: unknown): { status: string; detail: string } | u
 }
 
 /**
- * The error table: by gRPC status (REST errors decoded to the same), with
- * INVALID_ARGUMENT refined per operation. No status at all means the call
- * never reached Cloud KMS (no credentials, a bad endpoint, a client bug):
- * KMS_ERROR with the client's own message.
+ * The error table: by gRPC status (REST errors decoded to the same), with INVALID_ARGUMENT
+ * refined per operation. No status means the call never reached Cloud KMS: a network failure
+ * (gax 5 over REST) is left to the kit, which makes it KMS_UNAVAILABLE as gax 6 does; anything
+ * else (no credentials, a bad endpoint, a client bug) is KMS_ERROR with the client's message.
  */
 export const gcpKmsErrors: KmsErrorTable = (error, operation) => {
   const found = statusOf(error);
+  if (found === undefined && networkErrorCode(error) !== undefined) return undefined;
   if (found === undefined) {
     return { code: "KMS_ERROR", detail: error instanceof Error ? error.message.slice(0, 300) : typeof error };
   }
