@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { checkClientSettings, EnvelopeError } from "@kms-envelope/core";
+import type { GcpKmsKekOptions } from "./gcp-kms-kek.js";
 
 export type GcpClientOptions = NonNullable<ConstructorParameters<typeof KeyManagementServiceClient>[0]>;
 
@@ -37,9 +38,7 @@ function gaxOfClientLibrary(): GaxModule {
  * own `clientOptions`. The kit refuses them next to an injected client, and
  * checks the endpoint (https://, or http:// on loopback) and test credentials.
  */
-export function clientOptionsFor(
-  given: GcpClientSettings & { client?: unknown; clientOptions?: GcpClientOptions | undefined },
-): GcpClientOptions {
+export function clientOptionsFor(given: GcpKmsKekOptions): GcpClientOptions {
   const { endpoint, transport, credentialsFile, insecureTestCredentials, clientOptions } = given;
   if (transport !== undefined && transport !== "grpc" && transport !== "rest") {
     throw new EnvelopeError("INVALID_ARGUMENT", 'gcp-kms transport must be "grpc" or "rest"');
@@ -50,32 +49,26 @@ export function clientOptionsFor(
     endpoint,
     insecureTestCredentials,
   });
+  if (url !== undefined && url.pathname !== "/") {
+    throw new EnvelopeError("INVALID_ARGUMENT", `gcp-kms endpoint "${endpoint}" must be https://host[:port]`);
+  }
+  if (insecureTestCredentials === true && credentialsFile !== undefined) {
+    throw new EnvelopeError("INVALID_ARGUMENT", "insecureTestCredentials excludes credentialsFile");
+  }
   const options: Record<string, unknown> = { ...clientOptions };
   if (transport === "rest") options.fallback = true;
-  const plaintext = url?.protocol === "http:";
-  if (url !== undefined) {
-    if (url.pathname !== "/") {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        `gcp-kms endpoint "${endpoint}" must be https://host[:port]`,
-      );
-    }
-    options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    options.port = url.port === "" ? (plaintext ? 80 : 443) : Number(url.port);
-    if (plaintext) options.protocol = "http";
-  }
+  if (credentialsFile !== undefined) options.keyFilename = credentialsFile;
   if (insecureTestCredentials === true) {
-    if (credentialsFile !== undefined) {
-      throw new EnvelopeError(
-        "INVALID_ARGUMENT",
-        "insecureTestCredentials and credentialsFile exclude each other",
-      );
-    }
     options.authClient = new (gaxOfClientLibrary().googleAuthLibrary.PassThroughClient)();
   }
-  if (credentialsFile !== undefined) options.keyFilename = credentialsFile;
-  // gRPC over a plaintext channel (an emulator): grpc-js needs insecure channel credentials.
-  if (plaintext && transport !== "rest")
-    options.sslCreds = gaxOfClientLibrary().grpc.credentials.createInsecure();
+  if (url !== undefined) {
+    const plaintext = url.protocol === "http:";
+    options.apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    options.port = Number(url.port || (plaintext ? 80 : 443));
+    if (plaintext) options.protocol = "http";
+    // gRPC over a plaintext channel (an emulator): grpc-js needs insecure channel credentials.
+    if (plaintext && transport !== "rest")
+      options.sslCreds = gaxOfClientLibrary().grpc.credentials.createInsecure();
+  }
   return options as GcpClientOptions;
 }

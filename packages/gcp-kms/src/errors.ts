@@ -1,12 +1,11 @@
-import type { ErrorCode, KmsErrorTable } from "@kms-envelope/core";
+import { type ErrorCode, type KmsErrorTable, networkErrorCode } from "@kms-envelope/core";
 
 /**
- * The one table from Cloud KMS status to core code, every google.rpc.Code
- * in numeric order: a gRPC error's numeric `code` is its position, from
- * CANCELLED = 1 to UNAUTHENTICATED = 16. gax gives gRPC and REST errors the
- * same numeric `code`, so both transports map identically. INVALID_ARGUMENT
- * is refined per operation below: on a decrypt it means the ciphertext or
- * its AAD is wrong, which is what TAMPERED means to a caller.
+ * The one table from Cloud KMS status to core code, every google.rpc.Code in
+ * numeric order: a gRPC error's numeric `code` is its position, from CANCELLED = 1
+ * to UNAUTHENTICATED = 16. gax gives gRPC and REST errors the same `code`, so both
+ * transports map identically. INVALID_ARGUMENT is refined per operation below: on a
+ * decrypt it means the ciphertext or its AAD is wrong, which is what TAMPERED means.
  */
 export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
   CANCELLED: "ABORTED",
@@ -28,13 +27,6 @@ export const STATUS_TO_CODE: Readonly<Record<string, ErrorCode>> = {
   UNAUTHENTICATED: "KEY_ACCESS_DENIED",
 };
 
-/** The status name of a numeric gRPC code (1…16). */
-const statusName = (code: number): string | undefined => Object.keys(STATUS_TO_CODE)[code - 1];
-
-export type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
-
-const DECRYPTS: ReadonlySet<KmsOperation> = new Set(["Decrypt", "AsymmetricDecrypt"]);
-
 /** HTTP status -> gRPC status, as Google's REST frontends pair them (google.rpc.Code). */
 const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
   400: "INVALID_ARGUMENT",
@@ -51,54 +43,51 @@ const HTTP_TO_STATUS: Readonly<Record<number, string>> = {
 };
 
 /**
- * The gRPC status name of a client error, and the service's message. gax 6
- * gives REST errors the gRPC `code`; gax 5 (with @google-cloud/kms 5) leaves
- * the HTTP status in `code` and the google.rpc.Status JSON body in `message`,
- * so that shape is decoded too and both majors map the same way.
+ * The gRPC status name of a client error, and the service's message. gax 6 gives REST errors
+ * the gRPC `code`; gax 5 (@google-cloud/kms 5) leaves the HTTP status in `code` and the
+ * google.rpc.Status JSON body in `message`, decoded here too so both majors map the same way.
  */
 export function statusOf(error: unknown): { status: string; detail: string } | undefined {
-  const record = (error ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
-  const message = typeof record.message === "string" ? record.message : "";
-  const name = typeof record.code === "number" ? statusName(record.code) : undefined;
+  const { code, details, message } = (error ?? {}) as Record<string, unknown>;
+  const text = typeof message === "string" ? message : "";
+  const name = typeof code === "number" ? Object.keys(STATUS_TO_CODE)[code - 1] : undefined; // its place in the table
+  // gRPC errors carry the service's message in `details`; REST ones in `message`.
   if (name !== undefined) {
-    // gRPC errors carry the service's message in `details`; REST ones in `message`.
-    const details = typeof record.details === "string" && record.details !== "" ? record.details : message;
-    return { status: name, detail: details };
+    return { status: name, detail: typeof details === "string" && details !== "" ? details : text };
   }
   try {
-    const body = JSON.parse(message) as { error?: { status?: unknown; message?: unknown } };
+    const body = JSON.parse(text) as { error?: { status?: unknown; message?: unknown } };
     if (typeof body.error?.status === "string") {
       return { status: body.error.status, detail: String(body.error.message ?? "") };
     }
   } catch {
     // Not a JSON body: fall back on the HTTP status, if any.
   }
-  const http = HTTP_TO_STATUS[typeof record.code === "number" ? record.code : -1];
-  return http === undefined ? undefined : { status: http, detail: message };
+  const http = HTTP_TO_STATUS[typeof code === "number" ? code : -1];
+  return http === undefined ? undefined : { status: http, detail: text };
 }
 
 /**
- * The error table: by gRPC status (REST errors decoded to the same), with
- * INVALID_ARGUMENT refined per operation. No status at all means the call
- * never reached Cloud KMS (no credentials, a bad endpoint, a client bug):
- * KMS_ERROR with the client's own message.
+ * The error table: by gRPC status (REST errors decoded to the same), with INVALID_ARGUMENT
+ * refined per operation. No status means the call never reached Cloud KMS: a network failure
+ * (gax 5 over REST) is left to the kit, which makes it KMS_UNAVAILABLE as gax 6 does; anything
+ * else (no credentials, a bad endpoint, a client bug) is KMS_ERROR with the client's message.
  */
 export const gcpKmsErrors: KmsErrorTable = (error, operation) => {
   const found = statusOf(error);
+  if (found === undefined && networkErrorCode(error) !== undefined) return undefined;
   if (found === undefined) {
     return { code: "KMS_ERROR", detail: error instanceof Error ? error.message.slice(0, 300) : typeof error };
   }
   const { status } = found;
-  const detail = `${status}: ${found.detail.slice(0, 300)}`;
   let code: ErrorCode = STATUS_TO_CODE[status] ?? "KMS_ERROR";
   if (status === "INVALID_ARGUMENT" && /checksum/i.test(found.detail)) {
     // Cloud KMS saw other bytes than we checksummed: corrupted in transit.
     code = "KMS_INTEGRITY";
-  } else if (status === "INVALID_ARGUMENT" && DECRYPTS.has(operation as KmsOperation)) {
-    code = "TAMPERED";
+  } else if (status === "INVALID_ARGUMENT" && operation.endsWith("Decrypt")) {
+    code = "TAMPERED"; // on Decrypt and AsymmetricDecrypt
   }
   // INTERNAL and UNKNOWN are transient per Google's guidance; integrity failures are worth one more try.
-  const retryable =
-    status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" ? true : undefined;
-  return { code, detail, retryable };
+  const retryable = status === "INTERNAL" || status === "UNKNOWN" || code === "KMS_INTEGRITY" || undefined;
+  return { code, detail: `${status}: ${found.detail.slice(0, 300)}`, retryable };
 };

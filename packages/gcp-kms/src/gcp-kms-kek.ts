@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import {
   canonicalContextBytes,
@@ -16,18 +16,12 @@ import {
 } from "@kms-envelope/core";
 import { clientOptionsFor, type GcpClientOptions, type GcpClientSettings } from "./client-options.js";
 import { crc32c } from "./crc32c.js";
-import { gcpKmsErrors, type KmsOperation } from "./errors.js";
+import { gcpKmsErrors } from "./errors.js";
 
 export const GCP_KMS_PROVIDER = "gcp-kms";
 
-/**
- * gax call options (`timeout`, `retry`, `maxRetries`, …), the second argument of every client
- * method: read off `getLocation`, whose one signature takes them or a callback.
- */
-export type GcpCallOptions = Exclude<
-  Parameters<KeyManagementServiceClient["getLocation"]>[1],
-  ((...args: never[]) => unknown) | undefined
->;
+/** gax call options (`timeout`, `retry`, `maxRetries`, …), read off a method with one signature. */
+export type GcpCallOptions = NonNullable<Parameters<KeyManagementServiceClient["listKeyRingsAsync"]>[1]>;
 
 export interface GcpKmsKekOptions extends GcpClientSettings {
   /**
@@ -54,8 +48,8 @@ const KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKey
 const VERSION_NAME =
   /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
 const RSA_OAEP = /^RSA_DECRYPT_OAEP_(2048|3072|4096)_(SHA1|SHA256|SHA512)$/;
-const DEFAULT_CALL_OPTIONS: GcpCallOptions = { timeout: 30_000 };
 const SERVICE = "Cloud KMS";
+type KmsOperation = "Encrypt" | "Decrypt" | "AsymmetricDecrypt" | "GetPublicKey";
 const call = createKmsCaller({ service: SERVICE, classify: gcpKmsErrors });
 
 /**
@@ -76,45 +70,36 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     );
   }
   const clientOptions = clientOptionsFor(options);
-  const callDefaults = { ...DEFAULT_CALL_OPTIONS, ...options.callOptions };
+  const callDefaults: GcpCallOptions = { timeout: 30_000, ...options.callOptions };
 
   /**
-   * The client, initialized. Initializing first matters: each client method
-   * starts `initialize()` on its own and rethrows a failure from a detached
-   * promise (an unhandled rejection that can end the process), e.g. when no
-   * credentials are found. Awaited here, the failure becomes a typed error,
-   * and a created client that failed is dropped, so the next call starts over.
-   * Only a client this KEK created is ours to close.
+   * The client, initialized before each call: a client method starts `initialize()`
+   * on its own and rethrows its failure (e.g. no credentials) from a detached promise,
+   * an unhandled rejection that can end the process. Awaited here, it is a typed error,
+   * and a created client that failed is dropped, so the next call starts over. Only a
+   * client this KEK created is ours to close.
    */
   const client = createOwnedClient(
     options.client,
     async () => {
       // Imported lazily: loading the SDK (gax, grpc-js, protos) costs tens of milliseconds.
-      const kms = await import("@google-cloud/kms");
-      const fresh = new kms.KeyManagementServiceClient(clientOptions);
+      const fresh = new (await import("@google-cloud/kms")).KeyManagementServiceClient(clientOptions);
       await fresh.initialize();
       return fresh;
     },
     (own) => own.close(),
   );
-  const getClient = async () => {
-    const own = await client.get();
-    if (own === options.client) await own.initialize();
-    return own;
-  };
 
-  /** One client call with our deadlines and checksums; the kit adds the signal and the error table. */
+  /** One client call with our deadlines; the kit adds the signal and the error table. */
   const kms = <T>(
     operation: KmsOperation,
     signal: AbortSignal | undefined,
     invoke: (client: KeyManagementServiceClient, callOptions: GcpCallOptions) => Promise<[T, ...unknown[]]>,
   ): Promise<T> =>
     call(operation, name, signal, async (s) => {
-      const [response] = await invoke(
-        await getClient(),
-        s === undefined ? callDefaults : { ...callDefaults, signal: s },
-      );
-      return response;
+      const own = await client.get();
+      await own.initialize(); // see `client` (at once when already initialized)
+      return (await invoke(own, s === undefined ? callDefaults : { ...callDefaults, signal: s }))[0];
     });
 
   // The version's public key, fetched once without any caller's signal and shared by every wrap.
@@ -130,27 +115,27 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
         `${name} has algorithm ${String(response.algorithm)}; only RSA_DECRYPT_OAEP_* keys can wrap DEKs`,
       );
     }
-    return { key: createPublicKey(pem) as KeyObject, hash: algorithm[2]!.toLowerCase() };
+    return { key: createPublicKey(pem), hash: algorithm[2]!.toLowerCase() };
   });
 
   /** A checksum that does not match: bytes changed on the way, worth one more try. */
   function checksum(operation: KmsOperation, ok: boolean, what: string): void {
-    if (!ok)
-      throw new EnvelopeError("KMS_INTEGRITY", `${SERVICE} ${operation} on ${name}: ${what}`, {
-        retryable: true,
-      });
+    const message = `${SERVICE} ${operation} on ${name}: ${what}`;
+    if (!ok) throw new EnvelopeError("KMS_INTEGRITY", message, { retryable: true });
   }
   function checkCrc(operation: KmsOperation, data: Uint8Array, crc: unknown, field: string): void {
-    const expected = (crc as { value?: unknown } | null | undefined)?.value;
-    const ok = expected !== undefined && expected !== null && String(expected) === String(crc32c(data));
+    // An Int64Value: number, string or Long; a missing one ("undefined") never matches.
+    const ok = String((crc as { value?: unknown } | null | undefined)?.value) === String(crc32c(data));
     checksum(operation, ok, `the response's ${field} failed its CRC32C check`);
   }
   const requireVerified = (operation: KmsOperation, verified: unknown, field: string) =>
     checksum(operation, verified === true, `the request's ${field} checksum was not verified`);
 
-  function checkedDek(operation: KmsOperation, plaintext: Uint8Array, checksum: unknown): Uint8Array {
+  /** The DEK a decrypt answered, checked against its checksum; the client's copy is zeroed either way. */
+  function checkedDek(operation: KmsOperation, answer: unknown, crc: unknown): Uint8Array {
+    const plaintext = answer instanceof Uint8Array ? answer : new Uint8Array(0);
     try {
-      checkCrc(operation, plaintext, checksum, "plaintext");
+      checkCrc(operation, plaintext, crc, "plaintext");
       return checkDataKey(new Uint8Array(plaintext), `${SERVICE} ${operation} with ${name}`);
     } finally {
       plaintext.fill(0);
@@ -161,42 +146,32 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     provider: GCP_KMS_PROVIDER,
     keyId: name,
     mode,
-    async wrap(dek, context, callOptions) {
-      const signal = callOptions?.signal;
+    async wrap(dek, context, { signal } = {}) {
       if (mode === "asymmetric") {
         const { key, hash } = await publicKey.get(undefined, signal);
         throwIfAborted(signal);
         return { keyId: name, wrapped: rsaOaepWrap(key, dek, hash) };
       }
       const aad = canonicalContextBytes(context);
-      const response = await kms("Encrypt", signal, (client, o) =>
-        client.encrypt(
-          {
-            name,
-            plaintext: asBuffer(dek),
-            additionalAuthenticatedData: asBuffer(aad),
-            plaintextCrc32c: { value: crc32c(dek) },
-            additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
-          },
-          o,
-        ),
-      );
+      const request = {
+        name,
+        plaintext: asBuffer(dek),
+        additionalAuthenticatedData: asBuffer(aad),
+        plaintextCrc32c: { value: crc32c(dek) },
+        additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
+      };
+      const response = await kms("Encrypt", signal, (client, o) => client.encrypt(request, o));
       // The version that encrypted must be one of ours, not whatever key the request was routed to.
       checkReportedKey(SERVICE, "Encrypt", response.name, name, (key, reported) =>
         reported.startsWith(`${key}/cryptoKeyVersions/`),
       );
       requireVerified("Encrypt", response.verifiedPlaintextCrc32c, "plaintext");
-      requireVerified(
-        "Encrypt",
-        response.verifiedAdditionalAuthenticatedDataCrc32c,
-        "additional authenticated data",
-      );
-      const wrapped = checkWrappedKey(bytes(response.ciphertext), `${SERVICE} Encrypt with ${name}`);
+      requireVerified("Encrypt", response.verifiedAdditionalAuthenticatedDataCrc32c, "AAD");
+      const wrapped = checkWrappedKey(response.ciphertext, `${SERVICE} Encrypt with ${name}`);
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };
     },
-    async unwrap(entry, context, callOptions) {
-      const signal = callOptions?.signal;
+    async unwrap(entry, context, { signal } = {}) {
       checkEntryOwner(kek, entry);
       const ciphertext = asBuffer(entry.wrapped);
       const ciphertextCrc32c = { value: crc32c(entry.wrapped) };
@@ -205,22 +180,18 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
           client.asymmetricDecrypt({ name, ciphertext, ciphertextCrc32c }, o),
         );
         requireVerified("AsymmetricDecrypt", response.verifiedCiphertextCrc32c, "ciphertext");
-        return checkedDek("AsymmetricDecrypt", bytes(response.plaintext), response.plaintextCrc32c);
+        return checkedDek("AsymmetricDecrypt", response.plaintext, response.plaintextCrc32c);
       }
       const aad = canonicalContextBytes(context);
-      const response = await kms("Decrypt", signal, (client, o) =>
-        client.decrypt(
-          {
-            name,
-            ciphertext,
-            additionalAuthenticatedData: asBuffer(aad),
-            ciphertextCrc32c,
-            additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
-          },
-          o,
-        ),
-      );
-      return checkedDek("Decrypt", bytes(response.plaintext), response.plaintextCrc32c);
+      const request = {
+        name,
+        ciphertext,
+        additionalAuthenticatedData: asBuffer(aad),
+        ciphertextCrc32c,
+        additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
+      };
+      const response = await kms("Decrypt", signal, (client, o) => client.decrypt(request, o));
+      return checkedDek("Decrypt", response.plaintext, response.plaintextCrc32c);
     },
     matches: (entry) => entry.provider === GCP_KMS_PROVIDER && entry.keyId === name,
     close: client.close,
@@ -235,13 +206,4 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
  * as a wrapped key inside a parsed envelope) would go out as the wrong bytes.
  * Buffers take its correct path.
  */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Response bytes arrive as Buffer (gRPC) or Uint8Array/base64 (REST, depending on the gax version). */
-function bytes(value: unknown): Uint8Array {
-  if (typeof value === "string") return new Uint8Array(Buffer.from(value, "base64"));
-  if (value instanceof Uint8Array) return value;
-  return new Uint8Array(0);
-}
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -14,12 +14,7 @@ const OPTIONS: OptionSpecFor<GcpKmsUriOptions> = {
   callOptions: "object",
 };
 
-/**
- * `gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k` (symmetric) or
- * `…/cryptoKeyVersions/n` (asymmetric). Per-scheme options are those of
- * `createGcpKmsKek` without `name`: `endpoint`, `transport`, `credentialsFile`,
- * `insecureTestCredentials`, and from code `client`, `clientOptions`, `callOptions`.
- */
+/** `gcp-kms://projects/p/…/cryptoKeys/k` (symmetric) or `…/cryptoKeyVersions/n` (asymmetric). */
 export const gcpKmsUriProvider: KeyUriProvider = Object.freeze({
   scheme: GCP_KMS_PROVIDER,
   provider: GCP_KMS_PROVIDER,

@@ -78,6 +78,8 @@ for (const transport of ["grpc", "rest"] as const) {
         [{ kind: "status", status: "FAILED_PRECONDITION" }, "KEY_DISABLED"],
         [{ kind: "corrupt-request" }, "KMS_INTEGRITY"],
         [{ kind: "corrupt-response" }, "KMS_INTEGRITY"],
+        // No status at all over REST (gax 5 passes on gaxios's ECONNRESET): the network failure it is.
+        [{ kind: "reset" }, "KMS_UNAVAILABLE"],
       ] as const;
       for (const [fault, code] of cases) {
         emulator.faults.inject({ ...fault, operation: "Encrypt" });
