@@ -146,7 +146,8 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
     provider: GCP_KMS_PROVIDER,
     keyId: name,
     mode,
-    async wrap(dek, context, { signal } = {}) {
+    async wrap(dek, context, callOptions) {
+      const signal = callOptions?.signal;
       if (mode === "asymmetric") {
         const { key, hash } = await publicKey.get(undefined, signal);
         throwIfAborted(signal);
@@ -171,7 +172,8 @@ export function createGcpKmsKek(options: GcpKmsKekOptions): GcpKmsKek {
       checkCrc("Encrypt", wrapped, response.ciphertextCrc32c, "ciphertext");
       return { keyId: name, wrapped };
     },
-    async unwrap(entry, context, { signal } = {}) {
+    async unwrap(entry, context, callOptions) {
+      const signal = callOptions?.signal;
       checkEntryOwner(kek, entry);
       const ciphertext = asBuffer(entry.wrapped);
       const ciphertextCrc32c = { value: crc32c(entry.wrapped) };
