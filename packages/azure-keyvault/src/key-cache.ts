@@ -17,20 +17,8 @@ export interface CachedKey {
   readonly crypto: CryptographyClient;
   /** The RSA public key, for wrapLocally; undefined for AES keys. */
   readonly publicKey: KeyObject | undefined;
-  /** The RSA modulus length in bytes (leading zero bytes not counted), i.e. the wrapped length. */
+  /** The RSA modulus length in bytes, i.e. the wrapped length. */
   readonly modulusBytes: number | undefined;
-}
-
-/**
- * The unsigned big-endian integer without leading zero bytes: RFC 7518
- * §6.3.1.1 forbids them in a JWK modulus, but warns that some producers add
- * one (to keep the top bit from reading as a sign), which would count as a
- * byte of the wrapped length and of the key.
- */
-export function unsignedMagnitude(bytes: Uint8Array): Uint8Array {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  return bytes.subarray(start);
 }
 
 /**
@@ -54,23 +42,18 @@ export function createKeyCache(options: {
         keyClient ??= new KeyClient(keyId.vaultUrl, credential, { ...clientOptions });
         const key = await keyClient.getKey(keyId.name, { version });
         const { n, e } = key.key ?? {};
-        const modulus = n === undefined ? undefined : unsignedMagnitude(n);
+        // Node reads n and e as unsigned integers, so a modulus with a leading zero byte (which RFC 7518
+        // §6.3.1.1 forbids but warns some producers add) gives the same key and modulus length.
         const publicKey =
-          modulus === undefined || e === undefined
+          n === undefined || e === undefined
             ? undefined
-            : createPublicKey({
-                key: {
-                  kty: "RSA",
-                  n: Buffer.from(modulus).toString("base64url"),
-                  e: Buffer.from(unsignedMagnitude(e)).toString("base64url"),
-                },
-                format: "jwk",
-              });
+            : createPublicKey({ key: { kty: "RSA", n: base64url(n), e: base64url(e) }, format: "jwk" });
+        const bits = publicKey?.asymmetricKeyDetails?.modulusLength;
         const entry = {
           key,
           crypto: new CryptographyClient(key, credential, { ...clientOptions }),
           publicKey,
-          modulusBytes: modulus?.length,
+          modulusBytes: bits === undefined ? undefined : Math.ceil(bits / 8),
         };
         // Also filed under its version: unwraps of envelopes this version just wrapped need no read.
         if (version === "" && key.properties.version !== undefined) cache.set(key.properties.version, entry);
@@ -87,3 +70,5 @@ export function createKeyCache(options: {
     read: (version: string, signal: AbortSignal | undefined) => cache.get(version, signal),
   };
 }
+
+const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
