@@ -130,6 +130,22 @@ describe("data-only opener settings, through the real SDK clients", () => {
         insecureTestCredentials: true,
       }),
     ).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    // From code, where no opener spec checks first: each refused when the KEK is made, before any call.
+    const stub = emulator.credential;
+    for (const [options, message] of [
+      [{ credential: "browser" as never }, /credential must be a TokenCredential or one of default, cli/],
+      [{ credential: stub, tenantId: "t" }, /tenantId is for a created credential/],
+      [{ credential: "managed-identity", tenantId: "t" }, /tenantId is only for "default" and "cli"/],
+      [{ credential: stub, insecureTestCredentials: true }, /insecureTestCredentials excludes/],
+      [{ algorithm: "RSA1_5" as never }, /unsupported Key Vault algorithm "RSA1_5"/],
+      [{ keyCacheMs: -1 }, /keyCacheMs must be a number >= 0/],
+      [{ keyCacheMs: Number.NaN }, /keyCacheMs must be a number >= 0/],
+    ] as const) {
+      expect(() => createAzureKeyVaultKek({ keyId: key.id, ...options })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(message) }),
+      );
+    }
+    expect(emulator.calls.count("GetKey")).toBe(0);
   });
 });
 
