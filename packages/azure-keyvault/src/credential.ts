@@ -43,7 +43,7 @@ export function credentialLoader(options: AzureKeyVaultKekOptions, vaultUrl: str
     }
     return async (): Promise<TokenCredential> => credential;
   }
-  const kind = credential ?? "default";
+  const kind = credential === undefined ? "default" : credential; // null is no credential kind either
   if (!AZURE_CREDENTIAL_KINDS.includes(kind)) {
     throw new EnvelopeError(
       "INVALID_ARGUMENT",

@@ -134,6 +134,7 @@ describe("data-only opener settings, through the real SDK clients", () => {
     const stub = emulator.credential;
     for (const [options, message] of [
       [{ credential: "browser" as never }, /credential must be a TokenCredential or one of default, cli/],
+      [{ credential: null as never }, /credential must be a TokenCredential or one of default, cli/],
       [{ credential: stub, tenantId: "t" }, /tenantId is for a created credential/],
       [{ credential: "managed-identity", tenantId: "t" }, /tenantId is only for "default" and "cli"/],
       [{ credential: stub, insecureTestCredentials: true }, /insecureTestCredentials excludes/],
