@@ -1,20 +1,10 @@
-import { type ErrorCode, type KmsErrorTable, parseRetryAfter } from "@kms-envelope/core";
-
-/** Operations as the error table sees them: a key read, a wrap, an unwrap. */
-export type KeyVaultOperation = "GetKey" | "WrapKey" | "UnwrapKey";
+import { httpStatusFailure, type KmsErrorTable, type KmsFailure } from "@kms-envelope/core";
 
 interface RestErrorLike extends Error {
   readonly statusCode?: number | undefined;
   readonly code?: string | undefined;
-  readonly details?: unknown;
+  readonly details?: { error?: { innerError?: { code?: unknown } } } | undefined;
   readonly response?: { readonly headers?: { get?(name: string): string | undefined } } | undefined;
-}
-
-/** Key Vault's Retry-After (sent with 429 and some 503s), once the SDK's own retries are spent. */
-function retryAfterOf(error: RestErrorLike): { retryAfterMs?: number } {
-  const header = error.response?.headers?.get?.("retry-after");
-  const retryAfterMs = parseRetryAfter(header);
-  return retryAfterMs === undefined ? {} : { retryAfterMs };
 }
 
 /** `RestError` by name: @azure/core-rest-pipeline is the SDK's dependency, not ours, and may exist twice. */
@@ -22,26 +12,23 @@ function isRestError(value: unknown): value is RestErrorLike {
   return value instanceof Error && value.name === "RestError";
 }
 
-/** The inner error code Key Vault puts under `error.innererror.code` (KeyDisabled, ForbiddenByPolicy, …). */
-function innerCode(error: RestErrorLike): string | undefined {
-  const details = error.details as { error?: { innerError?: { code?: unknown } } } | undefined;
-  const code = details?.error?.innerError?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** RestError status (and Key Vault's inner code) → core error code. */
-function codeForStatus(status: number | undefined, inner: string | undefined, operation: string): ErrorCode {
-  if (status === undefined) return "KMS_UNAVAILABLE"; // no answer at all: reset, refused, timed out
-  if (status === 401) return "KEY_ACCESS_DENIED";
-  if (status === 403) {
-    return inner === "KeyDisabled" || inner === "KeyExpired" ? "KEY_DISABLED" : "KEY_ACCESS_DENIED";
+/** A RestError by its HTTP status, refined by the inner code Key Vault puts under `error.innererror.code`. */
+function restFailure(error: RestErrorLike, operation: string): KmsFailure {
+  const inner = error.details?.error?.innerError?.code;
+  const innerCode = typeof inner === "string" ? inner : undefined; // KeyDisabled, ForbiddenByPolicy, …
+  const status = error.statusCode;
+  const detail =
+    [status, error.code, innerCode].filter((part) => part !== undefined).join(" ") || error.message;
+  // No status: no answer at all (reset, refused, timed out).
+  if (status === undefined) return { code: "KMS_UNAVAILABLE", detail };
+  if (status === 403 && (innerCode === "KeyDisabled" || innerCode === "KeyExpired")) {
+    return { code: "KEY_DISABLED", detail };
   }
-  if (status === 404) return "KEY_NOT_FOUND";
   // Key Vault says only "BadParameter" about a ciphertext it cannot open: wrong key or damaged bytes.
-  if (status === 400) return operation === "UnwrapKey" ? "TAMPERED" : "INVALID_ARGUMENT";
-  if (status === 429) return "KMS_THROTTLED";
-  if (status >= 500) return "KMS_UNAVAILABLE";
-  return "KMS_ERROR";
+  if (status === 400) return { code: operation === "UnwrapKey" ? "TAMPERED" : "INVALID_ARGUMENT", detail };
+  // Key Vault's Retry-After (sent with 429 and some 503s) counts once the SDK's own retries are spent.
+  const retryAfter = error.response?.headers?.get?.("retry-after");
+  return httpStatusFailure(status, detail, retryAfter) ?? { code: "KMS_ERROR", detail };
 }
 
 /**
@@ -73,16 +60,7 @@ function msalCodeOf(error: Error): string | undefined {
  * call; and @azure/identity's credential failures.
  */
 export const keyVaultErrors: KmsErrorTable = (error, operation) => {
-  if (isRestError(error)) {
-    const detail = [error.statusCode, error.code, innerCode(error)]
-      .filter((part) => part !== undefined)
-      .join(" ");
-    return {
-      code: codeForStatus(error.statusCode, innerCode(error), operation),
-      detail: detail || error.message,
-      ...retryAfterOf(error),
-    };
-  }
+  if (isRestError(error)) return restFailure(error, operation);
   if (!(error instanceof Error)) return undefined;
   if (/expired at|can't be used before/.test(error.message)) {
     return { code: "KEY_DISABLED", detail: "the key is outside its validity period" };

@@ -1,76 +1,63 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
-import type { TokenCredential } from "@azure/core-auth";
-import {
-  CryptographyClient,
-  type CryptographyClientOptions,
-  KeyClient,
-  type KeyVaultKey,
-} from "@azure/keyvault-keys";
-import { createPromiseCache, kmsError } from "@kms-envelope/core";
+import { createPublicKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@azure/keyvault-keys";
+import { createPromiseCache, EnvelopeError, kmsError } from "@kms-envelope/core";
+import type { AzureKeyVaultKekOptions } from "./azure-keyvault-kek.js";
+import { credentialLoader } from "./credential.js";
 import { keyVaultErrors } from "./errors.js";
 import type { KeyVaultKeyId } from "./key-id.js";
 
-/** One key version as read from Key Vault, with the clients that use it. */
-export interface CachedKey {
-  readonly key: KeyVaultKey;
-  /** Built from the key itself, so the SDK skips its own keys/get before each first operation. */
-  readonly crypto: CryptographyClient;
-  /** The RSA public key, for wrapLocally; undefined for AES keys. */
-  readonly publicKey: KeyObject | undefined;
-  /** The RSA modulus length in bytes (leading zero bytes not counted), i.e. the wrapped length. */
-  readonly modulusBytes: number | undefined;
+/** The SDK clients' options: the caller's, with the CA from `caFile`. */
+async function clientOptionsOf(options: AzureKeyVaultKekOptions): Promise<CryptographyClientOptions> {
+  const base: CryptographyClientOptions = { ...options.clientOptions };
+  // An emulator on 127.0.0.1 answers the bearer challenge for a resource that is not its host.
+  if (options.insecureTestCredentials === true) base.disableChallengeResourceVerification = true;
+  if (options.caFile === undefined) return base;
+  const ca = await readFile(options.caFile, "utf8").catch((error: unknown) => {
+    throw new EnvelopeError("INVALID_ARGUMENT", `caFile ${options.caFile} cannot be read`, { cause: error });
+  });
+  return { ...base, tlsOptions: { ...base.tlsOptions, ca } };
 }
 
 /**
- * The unsigned big-endian integer without leading zero bytes: RFC 7518
- * §6.3.1.1 forbids them in a JWK modulus, but warns that some producers add
- * one (to keep the top bit from reading as a sign), which would count as a
- * byte of the wrapped length and of the key.
+ * Key Vault's key versions ("" for the current one), each read at most once
+ * per `ttlMs`, with the CryptographyClient that uses it. Reads are shared: a
+ * burst of first encrypts makes one keys/get, not one each (Key Vault
+ * throttles per vault). A caller's AbortSignal therefore abandons its wait,
+ * not the shared request. Failures are not kept. `keyCacheMs` and the
+ * credential options are checked now, when the KEK is made.
  */
-export function unsignedMagnitude(bytes: Uint8Array): Uint8Array {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  return bytes.subarray(start);
-}
-
-/**
- * Reads are shared: a burst of first encrypts makes one keys/get, not one
- * each (Key Vault throttles per vault). A caller's AbortSignal therefore
- * abandons its wait, not the shared request. Failures are not kept.
- */
-export function createKeyCache(options: {
-  readonly keyId: KeyVaultKeyId;
-  readonly credential: () => Promise<TokenCredential>;
-  readonly clientOptions: () => Promise<CryptographyClientOptions>;
-  readonly ttlMs: number;
-}) {
-  const { keyId, ttlMs } = options;
-  let keyClient: KeyClient | undefined;
+export function createKeyCache(keyId: KeyVaultKeyId, options: AzureKeyVaultKekOptions) {
+  const ttlMs = options.keyCacheMs ?? 5 * 60_000;
+  if (!(ttlMs >= 0)) throw new EnvelopeError("INVALID_ARGUMENT", "keyCacheMs must be a number >= 0");
+  const loadCredential = credentialLoader(options, keyId.vaultUrl);
+  // Made on the first read; a failure (no @azure/identity, an unreadable caFile) is retried by the next.
+  const clients = createPromiseCache(async () => {
+    const credential = await loadCredential();
+    const clientOptions = await clientOptionsOf(options);
+    const keys = new KeyClient(keyId.vaultUrl, credential, { ...clientOptions });
+    return { credential, clientOptions, keys };
+  });
   const cache = createPromiseCache(
-    async (version: string): Promise<CachedKey> => {
+    async (version: string) => {
       try {
-        const credential = await options.credential();
-        const clientOptions = await options.clientOptions();
-        keyClient ??= new KeyClient(keyId.vaultUrl, credential, { ...clientOptions });
-        const key = await keyClient.getKey(keyId.name, { version });
+        const { credential, clientOptions, keys } = await clients.get(undefined);
+        const key = await keys.getKey(keyId.name, { version });
         const { n, e } = key.key ?? {};
-        const modulus = n === undefined ? undefined : unsignedMagnitude(n);
+        // Node reads n and e as unsigned integers, so a modulus with a leading zero byte (which RFC 7518
+        // §6.3.1.1 forbids but warns some producers add) gives the same key and modulus length.
         const publicKey =
-          modulus === undefined || e === undefined
+          n === undefined || e === undefined
             ? undefined
-            : createPublicKey({
-                key: {
-                  kty: "RSA",
-                  n: Buffer.from(modulus).toString("base64url"),
-                  e: Buffer.from(unsignedMagnitude(e)).toString("base64url"),
-                },
-                format: "jwk",
-              });
+            : createPublicKey({ key: { kty: "RSA", n: base64url(n), e: base64url(e) }, format: "jwk" });
+        // The RSA modulus length in bytes is the wrapped length.
+        const bits = publicKey?.asymmetricKeyDetails?.modulusLength;
         const entry = {
           key,
+          // Built from the key itself, so the SDK skips its own keys/get before each first operation.
           crypto: new CryptographyClient(key, credential, { ...clientOptions }),
           publicKey,
-          modulusBytes: modulus?.length,
+          modulusBytes: bits === undefined ? undefined : Math.ceil(bits / 8),
         };
         // Also filed under its version: unwraps of envelopes this version just wrapped need no read.
         if (version === "" && key.properties.version !== undefined) cache.set(key.properties.version, entry);
@@ -82,8 +69,7 @@ export function createKeyCache(options: {
     },
     { ttlMs },
   );
-  return {
-    /** The key at `version` ("" for the current version), read at most once per `ttlMs`. */
-    read: (version: string, signal: AbortSignal | undefined) => cache.get(version, signal),
-  };
+  return cache;
 }
+
+const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");

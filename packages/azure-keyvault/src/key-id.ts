@@ -22,45 +22,29 @@ const VERSION = /^[0-9A-Za-z]{1,64}$/;
  * not one, so `matches` can answer false without throwing.
  */
 export function tryParseKeyId(value: string): KeyVaultKeyId | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (
-    url.protocol !== "https:" ||
-    url.search !== "" ||
-    url.hash !== "" ||
-    url.username !== "" ||
-    url.password !== ""
-  ) {
-    return undefined;
-  }
-  const parts = url.pathname.replace(/\/$/, "").split("/").slice(1);
-  const [collection, name, version, ...rest] = parts;
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== "https:" || url.search || url.hash || url.username || url.password) return undefined;
+  const [collection, name, version, ...rest] = url.pathname.replace(/\/$/, "").split("/").slice(1);
   if (collection !== "keys" || name === undefined || !NAME.test(name) || rest.length > 0) return undefined;
   if (version !== undefined && !VERSION.test(version)) return undefined;
   // URL already lowercases the host and drops the default port, so equal vaults compare equal as strings.
   const vaultUrl = url.origin;
   const unversioned = `${vaultUrl}/keys/${name}`;
-  return {
-    vaultUrl,
-    name,
-    version,
-    unversioned,
-    id: version === undefined ? unversioned : `${unversioned}/${version}`,
-  };
+  const id = version === undefined ? unversioned : `${unversioned}/${version}`;
+  return { vaultUrl, name, version, unversioned, id };
 }
 
 /**
- * Whether two ids name the same key: Key Vault key names are
+ * Whether `keyId` names the `configured` key: Key Vault key names are
  * case-insensitive (`…/keys/orders` is the key named `Orders`); the host is
  * already lowercase. Versions compare exactly; an unversioned `configured`
- * id accepts every version.
+ * id accepts every version. An id that does not parse names no key.
  */
-export function sameKey(configured: KeyVaultKeyId, other: KeyVaultKeyId): boolean {
+export function sameKey(configured: KeyVaultKeyId, keyId: string): boolean {
+  const other = tryParseKeyId(keyId);
   return (
+    other !== undefined &&
     configured.unversioned.toLowerCase() === other.unversioned.toLowerCase() &&
     (configured.version === undefined || configured.version === other.version)
   );
