@@ -13,7 +13,7 @@ import {
   throwIfAborted,
 } from "@kms-envelope/core";
 import type { AzureCredentialKind } from "./credential.js";
-import { keyVaultErrors } from "./errors.js";
+import { azureKeyVaultErrors } from "./errors.js";
 import { createKeyCache } from "./key-cache.js";
 import { type KeyVaultKeyId, parseKeyId, sameKey } from "./key-id.js";
 
@@ -48,7 +48,7 @@ export interface AzureKeyVaultKekOptions {
 }
 
 const SERVICE = "Key Vault";
-const call = createKmsCaller({ service: SERVICE, classify: keyVaultErrors });
+const call = createKmsCaller({ service: SERVICE, classify: azureKeyVaultErrors });
 
 /** What the service would refuse anyway; checked before a local wrap so no envelope is made that cannot open. */
 function checkUsable(key: KeyVaultKey): void {

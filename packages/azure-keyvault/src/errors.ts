@@ -59,7 +59,7 @@ function msalCodeOf(error: Error): string | undefined {
  * Errors the SDK throws after checking a key's own attributes before any
  * call; and @azure/identity's credential failures.
  */
-export const keyVaultErrors: KmsErrorTable = (error, operation) => {
+export const azureKeyVaultErrors: KmsErrorTable = (error, operation) => {
   if (isRestError(error)) return restFailure(error, operation);
   if (!(error instanceof Error)) return undefined;
   if (/expired at|can't be used before/.test(error.message)) {

@@ -4,7 +4,7 @@ import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@
 import { createPromiseCache, EnvelopeError, kmsError } from "@kms-envelope/core";
 import type { AzureKeyVaultKekOptions } from "./azure-keyvault-kek.js";
 import { credentialLoader } from "./credential.js";
-import { keyVaultErrors } from "./errors.js";
+import { azureKeyVaultErrors } from "./errors.js";
 import type { KeyVaultKeyId } from "./key-id.js";
 
 /** The SDK clients' options: the caller's, with the CA from `caFile`. */
@@ -64,7 +64,7 @@ export function createKeyCache(keyId: KeyVaultKeyId, options: AzureKeyVaultKekOp
         return entry;
       } catch (error) {
         const which = version === "" ? keyId.unversioned : `${keyId.unversioned}/${version}`;
-        throw kmsError("Key Vault", "GetKey", which, error, keyVaultErrors);
+        throw kmsError("Key Vault", "GetKey", which, error, azureKeyVaultErrors);
       }
     },
     { ttlMs },
