@@ -1,10 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { checkClientSettings, EnvelopeError, isLoopbackUrl } from "@kms-envelope/core";
-import type { AzureKeyVaultKekOptions } from "./azure-keyvault-kek.js";
-
-/** The @azure/identity credentials a config file can name. */
-export const AZURE_CREDENTIAL_KINDS = ["default", "cli", "managed-identity", "environment"] as const;
-export type AzureCredentialKind = (typeof AZURE_CREDENTIAL_KINDS)[number];
+import { AZURE_CREDENTIAL_KINDS, type AzureKeyVaultKekOptions } from "./options.js";
 
 /** The bearer token `insecureTestCredentials` presents (to loopback vaults only); the emulators accept it. */
 export const AZURE_INSECURE_TEST_TOKEN = "kms-envelope-insecure-test-token";

@@ -2,10 +2,10 @@ import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { CryptographyClient, type CryptographyClientOptions, KeyClient } from "@azure/keyvault-keys";
 import { createPromiseCache, EnvelopeError, kmsError } from "@kms-envelope/core";
-import type { AzureKeyVaultKekOptions } from "./azure-keyvault-kek.js";
 import { credentialLoader } from "./credential.js";
 import { azureKeyVaultErrors } from "./errors.js";
 import type { KeyVaultKeyId } from "./key-id.js";
+import type { AzureKeyVaultKekOptions } from "./options.js";
 
 /** The SDK clients' options: the caller's, with the CA from `caFile`. */
 async function clientOptionsOf(options: AzureKeyVaultKekOptions): Promise<CryptographyClientOptions> {

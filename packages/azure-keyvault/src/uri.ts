@@ -1,12 +1,7 @@
 import { EnvelopeError, type KeyUriProvider, type OptionSpecFor, readOpenOptions } from "@kms-envelope/core";
-import {
-  AZURE_KEYVAULT_PROVIDER,
-  AZURE_WRAP_ALGORITHMS,
-  type AzureKeyVaultKekOptions,
-  createAzureKeyVaultKek,
-} from "./azure-keyvault-kek.js";
-import { AZURE_CREDENTIAL_KINDS } from "./credential.js";
+import { AZURE_KEYVAULT_PROVIDER, createAzureKeyVaultKek } from "./azure-keyvault-kek.js";
 import { parseKeyId } from "./key-id.js";
+import { AZURE_CREDENTIAL_KINDS, AZURE_WRAP_ALGORITHMS, type AzureKeyVaultKekOptions } from "./options.js";
 
 /** The per-scheme options `registry.open(uri, { "azure-keyvault": … })` passes through. */
 export type AzureKeyVaultUriOptions = Omit<AzureKeyVaultKekOptions, "keyId">;

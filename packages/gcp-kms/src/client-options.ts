@@ -1,7 +1,6 @@
 import { createRequire } from "node:module";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { checkClientSettings, EnvelopeError } from "@kms-envelope/core";
-import type { GcpKmsKekOptions } from "./gcp-kms-kek.js";
 
 export type GcpClientOptions = NonNullable<ConstructorParameters<typeof KeyManagementServiceClient>[0]>;
 
@@ -38,7 +37,9 @@ function gaxOfClientLibrary(): GaxModule {
  * own `clientOptions`. The kit refuses them next to an injected client, and
  * checks the endpoint (https://, or http:// on loopback) and test credentials.
  */
-export function clientOptionsFor(given: GcpKmsKekOptions): GcpClientOptions {
+export function clientOptionsFor(
+  given: GcpClientSettings & { client?: unknown; clientOptions?: GcpClientOptions | undefined },
+): GcpClientOptions {
   const { endpoint, transport, credentialsFile, insecureTestCredentials, clientOptions } = given;
   if (transport !== undefined && transport !== "grpc" && transport !== "rest") {
     throw new EnvelopeError("INVALID_ARGUMENT", 'gcp-kms transport must be "grpc" or "rest"');

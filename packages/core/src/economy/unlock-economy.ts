@@ -10,7 +10,7 @@ import {
   openFailure,
   type UnlockedHeader,
   verifyDek,
-} from "../unlock.js";
+} from "../unlock-steps.js";
 import { abortError, childSignal, operationSignal } from "./deadline.js";
 import { emit } from "./events.js";
 import type { KeyringEconomy } from "./keyring-economy.js";

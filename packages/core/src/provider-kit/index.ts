@@ -12,13 +12,16 @@ export {
   type SameKey,
 } from "./checks.js";
 export { type ClientSettingsCheck, checkClientSettings } from "./client-settings.js";
-export { httpStatusFailure, networkErrorCode } from "./common-failures.js";
+export {
+  httpStatusFailure,
+  type KmsErrorTable,
+  type KmsFailure,
+  networkErrorCode,
+} from "./error-table.js";
 export {
   createKmsCaller,
   type KmsCall,
   type KmsCallerOptions,
-  type KmsErrorTable,
-  type KmsFailure,
   kmsError,
 } from "./kms-call.js";
 export {

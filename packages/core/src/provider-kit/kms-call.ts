@@ -1,27 +1,8 @@
-import { EnvelopeError, type ErrorCode, isAbortError, isEnvelopeError, throwIfAborted } from "../errors.js";
+import { EnvelopeError, isAbortError, isEnvelopeError, throwIfAborted } from "../errors.js";
 import { invalid, requireObject, requireString } from "../validate.js";
-import { networkErrorCode } from "./common-failures.js";
+import { type KmsErrorTable, type KmsFailure, networkErrorCode } from "./error-table.js";
 import { stripRequestData } from "./strip-cause.js";
 import { untilAborted } from "./until-aborted.js";
-
-/** What one SDK error means, as a provider's error table says. */
-export interface KmsFailure {
-  readonly code: ErrorCode;
-  /** Overrides the code's default (`KMS_THROTTLED` and `KMS_UNAVAILABLE` are retryable). */
-  readonly retryable?: boolean | undefined;
-  /** What the service said, for the message: an error type or status. Never request data. */
-  readonly detail?: string | undefined;
-  /** The service's Retry-After, in ms, when it sent one (core's retries wait that long). */
-  readonly retryAfterMs?: number | undefined;
-}
-
-/**
- * A provider's error table: what an SDK error means for `operation`.
- * `undefined` (nothing known) becomes `ABORTED` for an abort,
- * `KMS_UNAVAILABLE` for a network error (see networkErrorCode), else
- * `KMS_ERROR`.
- */
-export type KmsErrorTable = (error: unknown, operation: string) => KmsFailure | undefined;
 
 export interface KmsCallerOptions {
   /** The service as messages name it: "AWS KMS", "Cloud KMS", "Key Vault". */
