@@ -10,4 +10,4 @@ export {
   openKeystore,
 } from "./keystore.js";
 export { createLocalKek, LOCAL_PROVIDER, type LocalKekOptions } from "./local-kek.js";
-export { localKeyUriProvider } from "./uri.js";
+export { type LocalUriOptions, localKeyUriProvider } from "./uri.js";

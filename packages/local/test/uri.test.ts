@@ -21,9 +21,16 @@ it("local://<name> opens a key from the keystore path a config file names, or fr
 });
 
 it("an unknown option or a keystore of the wrong kind is INVALID_ARGUMENT", async () => {
-  for (const options of [{ keystroe: "x" }, { keystore: 7 }, { keystore: true }]) {
+  const refusals: [Record<string, unknown>, string][] = [
+    [{ keystroe: "x" }, 'unknown local provider option "keystroe"'],
+    [{ keystore: 7 }, 'local provider option "keystore" must be a string or an object'],
+    [{ keystore: true }, 'local provider option "keystore" must be a string or an object'],
+    [{ keystore: {} }, 'local provider option "keystore" must be a path or a Keystore'],
+  ];
+  for (const [options, message] of refusals) {
     await expect(registry.open("local://orders", { local: options })).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
+      message,
     });
   }
 });
