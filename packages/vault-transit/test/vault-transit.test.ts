@@ -99,6 +99,9 @@ describe("key ids and URIs", () => {
       "vault-transit://user@host/transit/keys/k",
       "vault-transit://host/transit/keys/k?derived=yes",
       "vault-transit://host/transit/keys/k?namespace=a",
+      "vault-transit://host/transit/keys/k?derived=true&derived=false",
+      "vault-transit://host/transit/keys/k?type=",
+      "vault-transit://host/transit/keys/k?type=aes512",
     ];
     for (const key of bad) {
       await expectCode(
