@@ -9,6 +9,7 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { holdIdleConnections } from "../keep-alive.js";
 import { persistStore } from "../state-file.js";
 import { type EmulatedKeySpec, KeyStore } from "./key-store.js";
 import { KmsError, kmsError } from "./kms-error.js";
@@ -250,6 +251,7 @@ export async function startAwsKmsEmulator(options: AwsKmsEmulatorOptions = {}): 
       });
     });
   });
+  holdIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { holdIdleConnections } from "../keep-alive.js";
 import { createEmulatorCertificate } from "./certificate.js";
 import { ALL_KEY_PERMISSIONS, type KeyPermission } from "./server.js";
 import {
@@ -180,6 +181,7 @@ export async function startEntraIdAuthority(options: EntraIdAuthorityOptions): P
     );
   }
 
+  holdIdleConnections(server);
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   authorityHost = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

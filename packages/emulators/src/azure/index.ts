@@ -8,6 +8,7 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { holdIdleConnections } from "../keep-alive.js";
 import { persistStore } from "../state-file.js";
 import { createEmulatorCertificate } from "./certificate.js";
 import { type EmulatedKeyType, type KeyOperation, KeyStore } from "./key-store.js";
@@ -143,14 +144,14 @@ export async function startAzureKeyVaultEmulator(
     tenantId: EMULATOR_TENANT_ID,
     resource,
   };
-  const server = startHttpsServer(state, { key: pems.private, cert: pems.cert });
+  const server = holdIdleConnections(startHttpsServer(state, { key: pems.private, cert: pems.cert }));
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const port = listeningPort(server);
   const servers = [server];
   if (host === "localhost") {
     // "localhost" may resolve to ::1 first: answer there too, on the same port, when the host has IPv6.
-    const v6 = startHttpsServer(state, { key: pems.private, cert: pems.cert });
+    const v6 = holdIdleConnections(startHttpsServer(state, { key: pems.private, cert: pems.cert }));
     const listening = await new Promise<boolean>((done) => {
       v6.once("error", () => done(false));
       v6.listen(port, "::1", () => done(true));

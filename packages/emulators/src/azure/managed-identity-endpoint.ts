@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { holdIdleConnections } from "../keep-alive.js";
 import { ALL_KEY_PERMISSIONS, type KeyPermission } from "./server.js";
 import {
   closeServer,
@@ -130,6 +131,7 @@ export async function startManagedIdentityEndpoint(
     });
   }
 
+  holdIdleConnections(server);
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;

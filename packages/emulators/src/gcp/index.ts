@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
 import { type CallCounter, createCallCounter } from "../faults.js";
+import { holdIdleConnections } from "../keep-alive.js";
 import { persistStore } from "../state-file.js";
 import {
   createEmulatorClient,
@@ -90,7 +91,7 @@ export async function startGcpKmsEmulator(options: StartGcpKmsEmulatorOptions = 
   const calls = createCallCounter();
   const denied: DenyRule[] = [];
   const kms = createKmsService({ store, faults, calls, denied, onChange: save });
-  const rest = createRestServer(definition, kms);
+  const rest = holdIdleConnections(createRestServer(definition, kms));
   let dropGrpc = () => {};
   const grpc = await startGrpcServer(definition, kms, () => dropGrpc());
   const front = createFrontListener(rest, grpc.port);

@@ -10,6 +10,7 @@ import {
   createFaultController,
   type FaultController,
 } from "../faults.js";
+import { holdIdleConnections } from "../keep-alive.js";
 import {
   AccessControl,
   type Capability,
@@ -188,6 +189,7 @@ export async function startVaultTransitEmulator(
   } else {
     server = createHttpServer(handler(state));
   }
+  holdIdleConnections(server);
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
