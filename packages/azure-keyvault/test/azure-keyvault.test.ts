@@ -315,6 +315,13 @@ describe("error codes", () => {
     await expectCode(kekFor(key.id!, { wrapLocally: true }).wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
   });
 
+  it("KEY_DISABLED for a key before its activation date (notBefore), service wrap and local wrap alike", async () => {
+    const name = uniqueName("not-yet");
+    const key = await emulator.client().createRsaKey(name, { notBefore: new Date(Date.now() + 3_600_000) });
+    await expectCode(kekFor(key.id!).wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
+    await expectCode(kekFor(key.id!, { wrapLocally: true }).wrap(randomBytes(32), CONTEXT), "KEY_DISABLED");
+  });
+
   it("KEY_ACCESS_DENIED for a 403 (no permission) and a 401 (token refused)", async () => {
     const key = await emulator.createKey(uniqueName("denied"));
     await expectCode(
